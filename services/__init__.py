@@ -1,0 +1,1 @@
+"""Portail Famille back-end services."""

@@ -1,0 +1,10 @@
+"""`python -m services.auth`: serve, migrate, dead letters."""
+
+import sys
+
+from services.auth.app import MIGRATIONS, create_app
+from services.auth.settings import Settings
+from services.common.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(create_app=create_app, settings=Settings(), migrations=MIGRATIONS))

@@ -1,0 +1,20 @@
+"""Application factory of the auth service."""
+
+from pathlib import Path
+
+from aiohttp import web
+
+from services.auth import keys
+from services.auth.routes import setup_routes
+from services.auth.settings import Settings
+from services.common.web import service_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(*, settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings()
+    app = service_app(settings, title="Portail Famille — comptes", migrations=MIGRATIONS)
+    app[keys.SETTINGS] = settings
+    setup_routes(app)
+    return app

@@ -1,0 +1,9 @@
+"""HTTP routes of the auth service."""
+
+from aiohttp import web
+
+routes = web.RouteTableDef()
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_routes(routes)

@@ -1,0 +1,1 @@
+"""Billing: tariffs, invoices, credit notes and payments."""

@@ -1,0 +1,7 @@
+"""Application keys of the billing service (shared ones live in services.common.keys)."""
+
+from aiohttp import web
+
+from services.billing.settings import Settings
+
+SETTINGS = web.AppKey("billing_settings", Settings)

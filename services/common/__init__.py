@@ -1,0 +1,1 @@
+"""Shared kernel: infrastructure only (settings, logs, database, events, tokens, errors, web)."""

@@ -1,0 +1,159 @@
+"""RFC 9457 problem details: one exception family, one middleware, French titles."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from services.common.log import current_request_id
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error answered as problem+json; `title` is French and safe to show to a parent."""
+
+    status = 400
+    slug = "bad-request"
+    title = "La demande est invalide."
+
+    def __init__(self, title: str | None = None, *, detail: str | None = None,
+                 errors: list[dict[str, str]] | None = None, **extra: Any) -> None:
+        super().__init__(title or self.title)
+        if title is not None:
+            self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+    @property
+    def type(self) -> str:
+        return f"/problems/{self.slug}"
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        if self.errors is not None:
+            body["errors"] = self.errors
+        body.update(self.extra)
+        request_id = current_request_id()
+        if request_id:
+            body["request_id"] = request_id
+        return body
+
+    def response(self, instance: str | None = None) -> web.Response:
+        resp = web.json_response(self.body(instance), status=self.status,
+                                 content_type=PROBLEM_JSON)
+        if self.status == 401:
+            resp.headers["WWW-Authenticate"] = "Bearer"
+        return resp
+
+
+class BadRequest(Problem):
+    pass
+
+
+class ValidationFailed(Problem):
+    status = 422
+    slug = "validation"
+    title = "Certaines informations sont invalides."
+
+
+class Unauthorized(Problem):
+    status = 401
+    slug = "unauthorized"
+    title = "Veuillez vous connecter."
+
+
+class Forbidden(Problem):
+    status = 403
+    slug = "forbidden"
+    title = "Vous n'avez pas accès à cette ressource."
+
+
+class NotFound(Problem):
+    status = 404
+    slug = "not-found"
+    title = "Ressource introuvable."
+
+
+class MethodNotAllowed(Problem):
+    status = 405
+    slug = "method-not-allowed"
+    title = "Méthode non autorisée."
+
+
+class Conflict(Problem):
+    status = 409
+    slug = "conflict"
+    title = "La demande est en conflit avec l'état actuel."
+
+
+class Gone(Problem):
+    status = 410
+    slug = "gone"
+    title = "Ce lien n'est plus valide."
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+    slug = "payload-too-large"
+    title = "La demande est trop volumineuse."
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Le format de la demande n'est pas pris en charge."
+
+
+class TooManyRequests(Problem):
+    status = 429
+    slug = "too-many-requests"
+    title = "Trop de tentatives. Veuillez réessayer plus tard."
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    slug = "unavailable"
+    title = "Le service est momentanément indisponible. Veuillez réessayer dans un instant."
+
+
+class InternalError(Problem):
+    status = 500
+    slug = "internal"
+    title = "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
+
+
+_HTTP_TO_PROBLEM: dict[int, type[Problem]] = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound,
+    405: MethodNotAllowed, 409: Conflict, 410: Gone, 413: PayloadTooLarge,
+    415: UnsupportedMediaType, 429: TooManyRequests, 503: ServiceUnavailable,
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every error into problem+json; never leak a traceback."""
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem.response(request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        cls = _HTTP_TO_PROBLEM.get(exc.status)
+        mapped = cls() if cls else Problem(exc.reason)
+        mapped.status = exc.status
+        return mapped.response(request.path)
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path})
+        return InternalError().response(request.path)

@@ -1,0 +1,77 @@
+"""Events published by the families service. No health datum ever travels in them."""
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel
+
+from services.common.events import Event
+
+
+class Address(BaseModel):
+    line1: str
+    line2: str | None = None
+    postal_code: str
+    city: str
+
+
+class FamilyCreated(Event):
+    """Staff created a family: auth creates the parent's account and invites them."""
+
+    TYPE = "families.family_created"
+
+    family_id: uuid.UUID
+    name: str
+    email: str
+
+
+class FamilyUpdated(Event):
+    """The family's file in force changed (billing keeps its QF and address)."""
+
+    TYPE = "families.family_updated"
+
+    family_id: uuid.UUID
+    name: str
+    email: str
+    address: Address | None
+    qf: int | None
+
+
+class ChildCreated(Event):
+    TYPE = "families.child_created"
+
+    child_id: uuid.UUID
+    family_id: uuid.UUID
+    first_name: str
+    last_name: str
+    birth_date: date
+    school_level: str | None
+
+
+class ChildUpdated(Event):
+    TYPE = "families.child_updated"
+
+    child_id: uuid.UUID
+    family_id: uuid.UUID
+    first_name: str
+    last_name: str
+    birth_date: date
+    school_level: str | None
+
+
+class ChangeRequestDecided(Event):
+    """Staff approved or rejected a parent's change: the parent is told by e-mail."""
+
+    TYPE = "families.change_request_decided"
+
+    change_request_id: uuid.UUID
+    family_id: uuid.UUID
+    email: str
+    family_name: str
+    subject: Literal["family", "child", "new_child"]
+    child_name: str | None
+    decision: Literal["approved", "rejected"]
+    comment: str | None
+    # French labels of the fields concerned, for the e-mail ("Adresse", "Téléphone"…).
+    fields: list[str]

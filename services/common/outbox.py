@@ -1,0 +1,158 @@
+"""Transactional outbox: events stored with the change, then published by a relay."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from services.common.bus import Bus
+from services.common.db import Conn
+from services.common.events import Envelope, Event
+from services.common.log import current_request_id
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "outbox"
+
+INSERT_EVENT = """
+INSERT INTO outbox (id, type, version, occurred_at, producer, data, request_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+LOCK_BATCH = """
+SELECT id, type, version, occurred_at, producer, data, request_id
+FROM outbox WHERE published_at IS NULL
+ORDER BY created_at
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
+# Published rows may carry one-time links for the notifier: keep them only a short while.
+PURGE_PUBLISHED = "DELETE FROM outbox WHERE published_at < now() - $1::interval"
+
+
+async def add_event(conn: Conn, event: Event, *, producer: str) -> Envelope:
+    """Store `event` in the caller's transaction; it is published only if that commits."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("add_event must run inside the transaction of the change")
+    envelope = event.envelope(producer=producer)
+    await conn.execute(
+        INSERT_EVENT,
+        envelope.id,
+        envelope.type,
+        envelope.version,
+        envelope.occurred_at,
+        envelope.producer,
+        envelope.data,
+        current_request_id(),
+    )
+    # Delivered to listeners at commit only, and dropped on rollback.
+    await conn.execute(f"NOTIFY {CHANNEL}")
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows with publisher confirms, then marks them sent.
+
+    Woken by LISTEN/NOTIFY and, as a fallback, by polling; rows are locked with SKIP LOCKED,
+    so several replicas can relay together without publishing a row twice at once.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        bus: Bus,
+        *,
+        poll_seconds: float = 1.0,
+        batch: int = 100,
+        keep_published: str = "7 days",
+    ) -> None:
+        self.pool = pool
+        self.bus = bus
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.keep_published = keep_published
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: PoolConnectionProxy | None = None
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; return how many rows were published."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(LOCK_BATCH, self.batch)
+            if not rows:
+                return 0
+            for row in rows:
+                envelope = Envelope(
+                    id=row["id"],
+                    type=row["type"],
+                    version=row["version"],
+                    occurred_at=row["occurred_at"],
+                    producer=row["producer"],
+                    data=row["data"],
+                )
+                await self.bus.publish(envelope, request_id=row["request_id"])
+            await conn.execute(MARK_PUBLISHED, [r["id"] for r in rows])
+            return len(rows)
+
+    async def _listen(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._listener is None or self._listener.is_closed():
+                listener = await self.pool.acquire()
+                await listener.add_listener(CHANNEL, self._notified)
+                self._listener = listener
+
+    async def run(self) -> None:
+        failures = 0
+        ticks = 0
+        while True:
+            await self._listen()
+            self._wake.clear()
+            try:
+                while await self.relay_once() == self.batch:
+                    pass
+                failures = 0
+                ticks += 1
+                if ticks % 3600 == 0:
+                    async with self.pool.acquire() as conn:
+                        await conn.execute(PURGE_PUBLISHED, self.keep_published)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database away: keep the rows, try later
+                failures += 1
+                log.warning("outbox relay failed, will retry", extra={"error": repr(exc)})
+                await asyncio.sleep(min(self.poll_seconds * 2**failures, 30.0))
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener(CHANNEL, self._notified)
+            await self.pool.release(self._listener)
+            self._listener = None
+
+
+@contextlib.asynccontextmanager
+async def running_relay(pool: asyncpg.Pool, bus: Bus, poll_seconds: float) -> AsyncIterator[
+    OutboxRelay
+]:
+    relay = OutboxRelay(pool, bus, poll_seconds=poll_seconds)
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.stop()

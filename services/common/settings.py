@@ -1,0 +1,77 @@
+"""Settings base shared by every service: infrastructure addresses with local defaults."""
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Written by deploy/infra.sh when the local PostgreSQL asks for a password.
+ENV_FILE = "var/portail.env"
+
+
+def shared(name: str) -> AliasChoices:
+    """Read a setting common to every service from `PORTAIL_<NAME>`, or by its field name."""
+    return AliasChoices(name, f"PORTAIL_{name.upper()}")
+
+
+class CommonSettings(BaseSettings):
+    """What every process needs: environment, infrastructure and the other services' URLs."""
+
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=shared("env")
+    )
+    log_level: str = Field("INFO", validation_alias=shared("log_level"))
+    # The PostgreSQL server and credentials; each service adds its own database name.
+    pg_dsn: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/postgres", validation_alias=shared("pg_dsn")
+    )
+    amqp_url: str = Field(
+        "amqp://guest:guest@127.0.0.1:5672/", validation_alias=shared("amqp_url")
+    )
+    # Prefix of the exchanges and queues: tests use their own so they never touch demo data.
+    namespace: str = Field("portail", validation_alias=shared("namespace"))
+    auth_url: str = Field("http://127.0.0.1:8081", validation_alias=shared("auth_url"))
+    families_url: str = Field("http://127.0.0.1:8082", validation_alias=shared("families_url"))
+    reservations_url: str = Field(
+        "http://127.0.0.1:8083", validation_alias=shared("reservations_url")
+    )
+    billing_url: str = Field("http://127.0.0.1:8084", validation_alias=shared("billing_url"))
+    notifier_url: str = Field("http://127.0.0.1:8085", validation_alias=shared("notifier_url"))
+    # Expected `iss` and `aud` of access tokens.
+    token_issuer: str = Field("portail-auth", validation_alias=shared("token_issuer"))
+    token_audience: str = Field("portail", validation_alias=shared("token_audience"))
+
+    @property
+    def is_development(self) -> bool:
+        return self.env != "production"
+
+
+class ServiceSettings(CommonSettings):
+    """A service with its own database, HTTP port and event consumers."""
+
+    service_name: str = "service"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database: str = "portail"
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    # Delays (seconds) between attempts of a failing event handler; then the dead-letter queue.
+    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
+    prefetch: int = 16
+    outbox_poll_seconds: float = 1.0
+
+    def database_dsn(self) -> str:
+        """The DSN of this service's own database on the configured server."""
+        return replace_database(self.pg_dsn, self.database)
+
+
+def replace_database(dsn: str, database: str) -> str:
+    """Point a postgresql:// DSN at another database, keeping credentials and options."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))

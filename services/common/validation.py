@@ -1,0 +1,111 @@
+"""Parse request bodies, forms and queries through pydantic models, with French messages."""
+
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from services.common.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+# pydantic error type → French message; `{…}` placeholders come from the error's context.
+MESSAGES: dict[str, str] = {
+    "missing": "Ce champ est obligatoire.",
+    "string_type": "Ce champ doit être un texte.",
+    "string_too_short": "Ce champ doit contenir au moins {min_length} caractère(s).",
+    "string_too_long": "Ce champ doit contenir au plus {max_length} caractères.",
+    "string_pattern_mismatch": "Le format de ce champ est invalide.",
+    "too_short": "Cette liste doit contenir au moins {min_length} élément(s).",
+    "too_long": "Cette liste doit contenir au plus {max_length} éléments.",
+    "int_type": "Ce champ doit être un nombre entier.",
+    "int_parsing": "Ce champ doit être un nombre entier.",
+    "int_from_float": "Ce champ doit être un nombre entier.",
+    "float_parsing": "Ce champ doit être un nombre.",
+    "float_type": "Ce champ doit être un nombre.",
+    "bool_type": "Ce champ doit valoir oui ou non.",
+    "bool_parsing": "Ce champ doit valoir oui ou non.",
+    "greater_than": "La valeur doit être supérieure à {gt}.",
+    "greater_than_equal": "La valeur doit être supérieure ou égale à {ge}.",
+    "less_than": "La valeur doit être inférieure à {lt}.",
+    "less_than_equal": "La valeur doit être inférieure ou égale à {le}.",
+    "date_type": "Date invalide (format attendu : AAAA-MM-JJ).",
+    "date_parsing": "Date invalide (format attendu : AAAA-MM-JJ).",
+    "date_from_datetime_parsing": "Date invalide (format attendu : AAAA-MM-JJ).",
+    "date_from_datetime_inexact": "Date invalide (format attendu : AAAA-MM-JJ).",
+    "datetime_parsing": "Date et heure invalides.",
+    "datetime_type": "Date et heure invalides.",
+    "time_parsing": "Heure invalide (format attendu : HH:MM).",
+    "uuid_parsing": "Identifiant invalide.",
+    "uuid_type": "Identifiant invalide.",
+    "enum": "Valeur non autorisée (valeurs possibles : {expected}).",
+    "literal_error": "Valeur non autorisée (valeurs possibles : {expected}).",
+    "extra_forbidden": "Ce champ n'est pas autorisé.",
+    "model_type": "Ce champ doit être un objet.",
+    "model_attributes_type": "Ce champ doit être un objet.",
+    "dict_type": "Ce champ doit être un objet.",
+    "list_type": "Ce champ doit être une liste.",
+    "json_invalid": "JSON invalide.",
+    "value_error": "{message}",
+    "assertion_error": "{message}",
+}
+DEFAULT_MESSAGE = "Valeur invalide."
+
+
+def french_message(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = dict(error.get("ctx") or {})
+    if kind == "value_error" and "email address" in str(error.get("msg", "")):
+        return "Adresse e-mail invalide."
+    if kind in ("value_error", "assertion_error"):
+        # Our validators raise ValueError with a French message; pydantic prefixes it.
+        text = str(error.get("msg", ""))
+        return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    template = MESSAGES.get(kind)
+    if template is None:
+        return DEFAULT_MESSAGE
+    if "expected" in ctx:
+        ctx["expected"] = str(ctx["expected"]).replace("'", "« ", 1).replace("'", " »")
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return DEFAULT_MESSAGE
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """One entry per invalid field: its dotted path and a French message."""
+    out: list[dict[str, str]] = []
+    for error in exc.errors(include_url=False):
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query")]
+        out.append({"field": ".".join(loc) or "_", "message": french_message(error)})
+    return out
+
+
+def validate(model: type[M], data: Any) -> M:
+    """`model` from already-decoded data, or a 422 with the French field errors."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(errors=field_errors(exc)) from exc
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """A JSON body validated by `model`; 415 if not JSON, 400 if unreadable, 422 if invalid."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(detail="Le corps de la demande doit être du JSON.")
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest("Le corps de la demande n'est pas un JSON valide.") from exc
+    return validate(model, data)
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    """The query string validated by `model` (a repeated key becomes a list)."""
+    data: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        data[key] = values if len(values) > 1 else values[0]
+    return validate(model, data)

@@ -1,0 +1,1 @@
+"""Family file: families, guardians, children and their change requests."""

@@ -1,0 +1,10 @@
+"""`python -m services.families`: serve, migrate, dead letters."""
+
+import sys
+
+from services.common.cli import main
+from services.families.app import MIGRATIONS, create_app
+from services.families.settings import Settings
+
+if __name__ == "__main__":
+    sys.exit(main(create_app=create_app, settings=Settings(), migrations=MIGRATIONS))

@@ -1,0 +1,1 @@
+"""Notifier: turns events into e-mails, each sent once."""

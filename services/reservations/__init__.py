@@ -1,0 +1,1 @@
+"""Reservations: catalogue, planning, reservations and waiting list."""

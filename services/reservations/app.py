@@ -1,0 +1,20 @@
+"""Application factory of the reservations service."""
+
+from pathlib import Path
+
+from aiohttp import web
+
+from services.common.web import service_app
+from services.reservations import keys
+from services.reservations.routes import setup_routes
+from services.reservations.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(*, settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings()
+    app = service_app(settings, title="Portail Famille — réservations", migrations=MIGRATIONS)
+    app[keys.SETTINGS] = settings
+    setup_routes(app)
+    return app
