@@ -1,6 +1,7 @@
 """Helpers shared by the test levels: isolated settings, served apps, tokens, clean-up."""
 
 import contextlib
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +25,14 @@ PG_DSN = CommonSettings().pg_dsn
 AMQP_URL = CommonSettings().amqp_url
 
 S = TypeVar("S", bound=ServiceSettings)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def settings_for(cls: type[S], *, database: str | None = None, **overrides: Any) -> S:

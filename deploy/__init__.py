@@ -1,0 +1,1 @@
+"""Local running: infrastructure, the development mail sink, the process supervisor."""
