@@ -1,10 +1,12 @@
 """Helpers shared by the test levels: isolated settings, served apps, tokens, clean-up."""
 
+import asyncio
 import contextlib
+import inspect
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import aio_pika
@@ -25,6 +27,23 @@ PG_DSN = CommonSettings().pg_dsn
 AMQP_URL = CommonSettings().amqp_url
 
 S = TypeVar("S", bound=ServiceSettings)
+
+
+async def eventually(condition: Callable[[], Any], *, timeout: float = 10.0,
+                     interval: float = 0.05) -> Any:
+    """Wait until `condition()` (sync or async) returns something truthy, and return it;
+    fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
 
 
 def free_port() -> int:

@@ -226,6 +226,10 @@ class Consumer:
         try:
             try:
                 envelope = Envelope.model_validate_json(message.body)
+            except ValueError as exc:  # unreadable: no retry can help
+                await self._failed(sub, message, exc, final=True)
+                return
+            try:
                 await self._process(sub, envelope)
             except asyncio.CancelledError:
                 raise
@@ -246,7 +250,7 @@ class Consumer:
                 log.info("event already processed", extra={"event_id": str(envelope.id)})
 
     async def _failed(self, sub: Subscription, message: AbstractIncomingMessage,
-                      exc: Exception) -> None:
+                      exc: Exception, *, final: bool = False) -> None:
         headers = dict(message.headers or {})
         attempt = int(str(headers.get(ATTEMPT_HEADER, 0))) + 1
         headers[ATTEMPT_HEADER] = attempt
@@ -260,7 +264,7 @@ class Consumer:
             correlation_id=message.correlation_id,
             headers=headers,
         )
-        if attempt <= len(self.retry_delays):
+        if not final and attempt <= len(self.retry_delays):
             target = retry_queue(sub.queue, self.retry_delays[attempt - 1])
             level = logging.WARNING
         else:

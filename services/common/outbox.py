@@ -126,7 +126,7 @@ class OutboxRelay:
             except Exception as exc:  # broker or database away: keep the rows, try later
                 failures += 1
                 log.warning("outbox relay failed, will retry", extra={"error": repr(exc)})
-                await asyncio.sleep(min(self.poll_seconds * 2**failures, 30.0))
+                await asyncio.sleep(min(self.poll_seconds * 2**failures, 10.0))
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

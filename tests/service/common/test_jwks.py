@@ -1,0 +1,42 @@
+"""Keys come from auth's JWKS: cached, refreshed when an unknown key id shows up."""
+
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from services.common.errors import Unauthorized
+from services.common.tokens import JwksKeys, TokenVerifier
+from tests.support import TestTokens, serve
+
+
+async def test_a_rotated_key_is_fetched_and_an_unknown_one_refused_without_flooding_auth(
+) -> None:
+    old, new, stranger = TestTokens(), TestTokens(), TestTokens()
+    published: dict[str, Any] = {"keys": old.jwks()["keys"]}
+    hits: list[int] = []
+
+    async def jwks(request: web.Request) -> web.Response:
+        hits.append(1)
+        return web.json_response(published)
+
+    app = web.Application()
+    app.router.add_get("/.well-known/jwks.json", jwks)
+    async with serve(app) as server, aiohttp.ClientSession() as session:
+        keys = JwksKeys(str(server.make_url("/.well-known/jwks.json")), session, min_refresh=60)
+        verifier = TokenVerifier(keys, issuer=old.issuer, audience=old.audience)
+
+        assert (await verifier.verify(old.issue(role="parent"))).role == "parent"
+        assert (await verifier.verify(old.issue(role="staff"))).role == "staff"
+        assert len(hits) == 1  # cached
+
+        published["keys"] = old.jwks()["keys"] + new.jwks()["keys"]
+        keys._fetched_at = 0.0  # the rotation happens long after the first fetch
+        assert (await verifier.verify(new.issue(role="parent"))).role == "parent"
+        assert len(hits) == 2
+
+        for _ in range(5):
+            with pytest.raises(Unauthorized):
+                await verifier.verify(stranger.issue(role="admin"))
+        assert len(hits) == 2  # a burst of unknown ids does not hammer auth

@@ -1,0 +1,97 @@
+"""Transactional outbox: an event is published if and only if its transaction commits."""
+
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+import asyncpg
+import pytest
+
+from services.common.bus import Bus
+from services.common.events import Event
+from services.common.outbox import OutboxRelay, add_event
+from tests.service.common.conftest import Probe, unique_type
+
+
+def event_class(type_: str) -> type[Event]:
+    class Happened(Event):
+        TYPE: ClassVar[str] = type_
+        n: int
+
+    return Happened
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_event_of_a_rolled_back_transaction_is_never_published(
+        pool: asyncpg.Pool, bus: Bus, probe: Callable[[str], Awaitable[Probe]]) -> None:
+    happened = event_class(unique_type())
+    seen = await probe(happened.TYPE)
+    relay = OutboxRelay(pool, bus, poll_seconds=0.1)
+    await relay.start()
+    try:
+        async with pool.acquire() as conn:
+            with pytest.raises(Boom):
+                async with conn.transaction():
+                    await add_event(conn, happened(n=1), producer="kernel")
+                    raise Boom
+            async with conn.transaction():
+                await add_event(conn, happened(n=2), producer="kernel")
+        received = await seen.wait_for(1)
+        # The committed event came through; by then the relay has seen every committed row.
+        await relay.relay_once()
+    finally:
+        await relay.stop()
+    assert [e.data["n"] for e in received] == [2]
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT data FROM outbox WHERE type = $1", happened.TYPE)
+    assert [r["data"]["n"] for r in rows] == [2]
+
+
+async def test_committed_events_are_published_in_order_and_marked_sent(
+        pool: asyncpg.Pool, bus: Bus, probe: Callable[[str], Awaitable[Probe]]) -> None:
+    happened = event_class(unique_type())
+    seen = await probe(happened.TYPE)
+    async with pool.acquire() as conn, conn.transaction():
+        for n in range(5):
+            await add_event(conn, happened(n=n), producer="kernel")
+    relay = OutboxRelay(pool, bus, poll_seconds=0.1)
+    await relay.start()
+    try:
+        received = await seen.wait_for(5)
+    finally:
+        await relay.stop()
+    assert [e.data["n"] for e in received] == [0, 1, 2, 3, 4]
+    assert {e.producer for e in received} == {"kernel"}
+    async with pool.acquire() as conn:
+        pending = await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE type = $1 AND published_at IS NULL", happened.TYPE)
+    assert pending == 0
+
+
+async def test_an_event_cannot_be_written_outside_a_transaction(pool: asyncpg.Pool) -> None:
+    happened = event_class(unique_type())
+    async with pool.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            await add_event(conn, happened(n=1), producer="kernel")
+
+
+async def test_two_relays_publish_each_event_once(
+        pool: asyncpg.Pool, bus: Bus, probe: Callable[[str], Awaitable[Probe]]) -> None:
+    happened = event_class(unique_type())
+    seen = await probe(happened.TYPE)
+    async with pool.acquire() as conn, conn.transaction():
+        for n in range(200):
+            await add_event(conn, happened(n=n), producer="kernel")
+    relays = [OutboxRelay(pool, bus, poll_seconds=0.05, batch=7) for _ in range(2)]
+    for relay in relays:
+        await relay.start()
+    try:
+        await seen.wait_for(200)
+        assert await relays[0].relay_once() == 0  # nothing left behind
+    finally:
+        for relay in relays:
+            await relay.stop()
+    numbers = [e.data["n"] for e in seen.received]
+    assert sorted(numbers) == list(range(200))
