@@ -1,13 +1,19 @@
 """Application factory of the notifier service."""
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 from aiohttp import web
 
-from services.common.web import service_app
+from services.common import keys as common_keys
+from services.common.web import add_consumers, service_app
 from services.notifier import keys
+from services.notifier.consumers import handlers
 from services.notifier.routes import setup_routes
+from services.notifier.service import Notifier
 from services.notifier.settings import Settings
+from services.notifier.smtp import Mailer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -17,4 +23,26 @@ def create_app(*, settings: Settings | None = None) -> web.Application:
     app = service_app(settings, title="Portail Famille — notifications", migrations=MIGRATIONS)
     app[keys.SETTINGS] = settings
     setup_routes(app)
+    # After the kernel's database context (migrated), before the consumers start.
+    app.cleanup_ctx.append(notifier_context)
+    add_consumers(app, handlers)
     return app
+
+
+async def notifier_context(app: web.Application) -> AsyncIterator[None]:
+    """The SMTP connection, checked at start-up, and the sent-mail log's own small pool."""
+    settings = app[keys.SETTINGS]
+    mailer = Mailer(settings)
+    # An unreachable server is only a warning: mails wait in the queues until it answers.
+    await mailer.check()
+    sent_log = await asyncpg.create_pool(settings.database_dsn(), min_size=1, max_size=2)
+    assert sent_log is not None
+    app[keys.MAILER] = mailer
+    app[keys.SENT_LOG] = sent_log
+    app[keys.NOTIFIER] = Notifier(settings, mailer=mailer, sent_log=sent_log,
+                                  registry=app[common_keys.METRICS])
+    try:
+        yield
+    finally:
+        await sent_log.close()
+        await mailer.close()

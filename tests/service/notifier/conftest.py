@@ -1,0 +1,128 @@
+"""The notifier against a real SMTP sink, real RabbitMQ and PostgreSQL; helpers to read mails."""
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aio_pika
+import pytest
+from aiohttp import web
+
+from deploy.mailsink import MailSink, read_maildir
+from services.common import keys as common_keys
+from services.common.bus import queue_name
+from services.common.events import Envelope, Event
+from services.notifier.app import create_app
+from services.notifier.settings import Settings
+from tests.support import AMQP_URL, NAMESPACE, RUN, free_port, serve, settings_for
+
+T = TypeVar("T")
+
+PUBLIC_URL = "https://famille.example.test"
+
+
+async def eventually(probe: Callable[[], T | Awaitable[T]], *, timeout: float = 10.0,
+                     interval: float = 0.05) -> T:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {probe}")
+        await asyncio.sleep(interval)
+
+
+def address(label: str) -> str:
+    """A recipient no other test uses."""
+    return f"{label}.{uuid.uuid4().hex[:8]}@example.org"
+
+
+class Sink:
+    """The development mail sink on a free port, that a test can stop and start again."""
+
+    def __init__(self, maildir: Path) -> None:
+        self.maildir = maildir
+        self.port = free_port()
+        self.server: MailSink | None = None
+        # Optional wrapper of the sink's SMTP handler (to refuse some recipients).
+        self.wrap: Callable[[Any], Any] | None = None
+
+    def start(self) -> None:
+        server = MailSink(self.maildir, port=self.port)
+        if self.wrap is not None:
+            server.controller.handler = self.wrap(server.controller.handler)
+        server.start()
+        self.server = server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def to(self, recipient: str) -> list[EmailMessage]:
+        """Every mail received for `recipient`, oldest first."""
+        return [m for m in read_maildir(self.maildir) if m["To"] == recipient]
+
+    async def one_to(self, recipient: str) -> EmailMessage:
+        """Wait for the mail to `recipient`; it must be the only one."""
+        mails = await eventually(lambda: self.to(recipient))
+        assert len(mails) == 1, f"{len(mails)} mails to {recipient}"
+        return mails[0]
+
+
+@dataclass
+class RunningNotifier:
+    app: web.Application
+    settings: Settings
+
+    async def publish(self, event: Event | Envelope) -> Envelope:
+        """Publish as the producer's outbox relay would (same bus, same envelope)."""
+        envelope = event if isinstance(event, Envelope) else event.envelope(producer="test")
+        await self.app[common_keys.BUS].publish(envelope)
+        return envelope
+
+    def queue(self, event_type: str) -> str:
+        return queue_name(self.settings.namespace, self.settings.service_name, event_type)
+
+    def counter(self, name: str, template: str) -> float:
+        value = self.app[common_keys.METRICS].get_sample_value(name, {"template": template})
+        return value or 0.0
+
+
+@contextlib.asynccontextmanager
+async def running_notifier(sink: Sink, name: str, **overrides: Any
+                           ) -> AsyncIterator[RunningNotifier]:
+    """A notifier with its own database and namespace, sending to `sink`."""
+    namespace = f"{NAMESPACE}_{name}"
+    settings = settings_for(
+        Settings, database=f"test_{RUN}_notifier_{name}", namespace=namespace,
+        smtp_port=sink.port, public_url=PUBLIC_URL, **overrides,
+    )
+    app = create_app(settings=settings)
+    try:
+        async with serve(app):
+            yield RunningNotifier(app, settings)
+    finally:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.exchange_delete(f"{namespace}.events")
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[Sink]:
+    """A sink of the test's own, not started yet (the test says when it is up)."""
+    sink = Sink(tmp_path / "maildir")
+    yield sink
+    sink.stop()
