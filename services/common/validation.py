@@ -1,6 +1,7 @@
 """Parse request bodies, forms and queries through pydantic models, with French messages."""
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -67,7 +68,10 @@ def french_message(error: Mapping[str, Any]) -> str:
     if template is None:
         return DEFAULT_MESSAGE
     if "expected" in ctx:
-        ctx["expected"] = str(ctx["expected"]).replace("'", "« ", 1).replace("'", " »")
+        choices = [f"« {c} »" for c in re.findall(r"'([^']*)'", str(ctx["expected"]))]
+        if choices:
+            ctx["expected"] = (", ".join(choices[:-1]) + " ou " + choices[-1]
+                               if len(choices) > 1 else choices[0])
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):
