@@ -1,10 +1,12 @@
-"""`python -m services.auth`: serve, migrate, dead letters."""
+"""`python -m services.auth`: serve, migrate, dead letters, create-staff, seed-demo."""
 
 import sys
 
 from services.auth.app import MIGRATIONS, create_app
+from services.auth.commands import COMMANDS
 from services.auth.settings import Settings
 from services.common.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(create_app=create_app, settings=Settings(), migrations=MIGRATIONS))
+    sys.exit(main(create_app=create_app, settings=Settings(), migrations=MIGRATIONS,
+                  commands=COMMANDS))

@@ -2,6 +2,8 @@
 
 from aiohttp import web
 
+from services.auth.service import AuthContext
 from services.auth.settings import Settings
 
 SETTINGS = web.AppKey("auth_settings", Settings)
+CONTEXT = web.AppKey("auth_context", AuthContext)

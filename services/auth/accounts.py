@@ -1,0 +1,192 @@
+"""Use cases of accounts: login e-mail change, invitations, staff listing, seeds."""
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from services.auth import repo
+from services.auth.errors import EmailTaken, LinkGone
+from services.auth.passwords import policy_errors
+from services.auth.schemas import AccountList, AccountSummary, ConfirmedEmail
+from services.auth.service import (
+    PRODUCER,
+    AuthContext,
+    attempt_succeeded,
+    count_attempt,
+    digest,
+    field_errors,
+    new_secret,
+    normalise_email,
+    open_session,
+)
+from services.common import demo
+from services.common.db import Conn
+from services.common.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from services.common.events.auth import AccountInvited, EmailChanged, EmailChangeRequested
+from services.common.events.families import FamilyCreated
+from services.common.outbox import add_event
+
+log = logging.getLogger(__name__)
+
+WRONG_PASSWORD = "Le mot de passe est incorrect."  # noqa: S105 - a message
+EMAIL_IN_USE = "Cette adresse e-mail est déjà utilisée."
+SAME_EMAIL = "C'est déjà votre adresse de connexion."
+ACCOUNTS_LIMIT = 500
+
+
+async def request_email_change(ctx: AuthContext, pool: asyncpg.Pool, *,
+                               account_id: uuid.UUID, new_email: str, password: str,
+                               address: str | None) -> None:
+    """Mail a confirmation link to the new address; the login stays as it is until then."""
+    async with pool.acquire() as conn:
+        account = await repo.account(conn, account_id)
+    if account is None:
+        raise Unauthorized()
+    # The password proves it is the parent, not someone at an unlocked screen: throttled.
+    attempt = await count_attempt(ctx, pool, email=account["email"], address=address)
+    if not await ctx.passwords.verify(account["password_hash"], password):
+        raise ValidationFailed(errors=field_errors("password", [WRONG_PASSWORD]))
+    await attempt_succeeded(ctx, pool, attempt)
+    new_email = normalise_email(new_email)
+    if new_email == account["email"]:
+        raise ValidationFailed(errors=field_errors("new_email", [SAME_EMAIL]))
+    token, token_hash = new_secret()
+    expires_at = datetime.now(UTC) + timedelta(hours=ctx.settings.email_change_token_hours)
+    async with pool.acquire() as conn, conn.transaction():
+        if await repo.email_taken(conn, new_email, by_other_than=account_id):
+            raise ValidationFailed(errors=field_errors("new_email", [EMAIL_IN_USE]))
+        await repo.invalidate_one_time(conn, account_id, ["email_change"])
+        await repo.insert_one_time(conn, token_hash=token_hash, account_id=account_id,
+                                   kind="email_change", new_email=new_email,
+                                   expires_at=expires_at)
+        await add_event(conn, EmailChangeRequested(
+            account_id=account_id, old_email=account["email"], new_email=new_email,
+            token=token, expires_at=expires_at), producer=PRODUCER)
+    log.info("e-mail change requested", extra={"account_id": str(account_id)})
+
+
+async def confirm_email(ctx: AuthContext, pool: asyncpg.Pool, *, token: str) -> ConfirmedEmail:
+    """Switch the login to the confirmed address and log in (409 if it was taken since)."""
+    token_hash = digest(token)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.one_time_for_update(conn, token_hash, ["email_change"])
+        if row is None:
+            raise LinkGone()
+        account_id, new_email = row["account_id"], row["new_email"]
+        if await repo.email_taken(conn, new_email, by_other_than=account_id):
+            raise EmailTaken()
+        try:
+            async with conn.transaction():
+                await repo.set_email(conn, account_id, new_email)
+        except asyncpg.UniqueViolationError as exc:  # taken by a concurrent change
+            raise EmailTaken() from exc
+        await repo.use_one_time(conn, token_hash)
+        # Links mailed to the old address must not outlive it.
+        await repo.invalidate_one_time(conn, account_id, repo.ALL_TOKEN_KINDS)
+        await add_event(conn, EmailChanged(
+            account_id=account_id, family_id=row["account_family_id"],
+            old_email=row["account_email"], new_email=new_email), producer=PRODUCER)
+        account = await repo.account(conn, account_id)
+        assert account is not None
+        tokens = await open_session(ctx, conn, account)
+    log.info("e-mail changed", extra={"account_id": str(account_id)})
+    return ConfirmedEmail(**tokens.model_dump(), email=new_email)
+
+
+async def invite(ctx: AuthContext, conn: Conn, account: asyncpg.Record) -> None:
+    """A new invitation link (7 days) for `account`, replacing any earlier one; in the
+    caller's transaction."""
+    token, token_hash = new_secret()
+    expires_at = datetime.now(UTC) + timedelta(days=ctx.settings.invitation_token_days)
+    await repo.invalidate_one_time(conn, account["id"], ["invitation"])
+    await repo.insert_one_time(conn, token_hash=token_hash, account_id=account["id"],
+                               kind="invitation", expires_at=expires_at)
+    await add_event(conn, AccountInvited(
+        account_id=account["id"], family_id=account["family_id"], email=account["email"],
+        token=token, expires_at=expires_at), producer=PRODUCER)
+
+
+async def family_created(ctx: AuthContext, conn: Conn, event: FamilyCreated) -> None:
+    """The family's parent gets an account and an invitation, unless an account with that
+    e-mail exists: it is then linked to the family, and nothing is sent."""
+    email = normalise_email(event.email)
+    existing = await repo.account_by_email(conn, email, for_update=True)
+    if existing is None:
+        account = await repo.insert_account(
+            conn, account_id=uuid.uuid4(), email=email, password_hash=None, role="parent",
+            family_id=event.family_id, status="invited")
+        await invite(ctx, conn, account)
+        log.info("account invited", extra={"account_id": str(account["id"]),
+                                           "family_id": str(event.family_id)})
+        return
+    linked = await repo.link_family(conn, existing["id"], event.family_id)
+    if not linked and existing["family_id"] != event.family_id:
+        log.warning("account already belongs to another family, not linked", extra={
+            "account_id": str(existing["id"]), "family_id": str(event.family_id)})
+    else:
+        log.info("existing account linked to family", extra={
+            "account_id": str(existing["id"]), "family_id": str(event.family_id)})
+
+
+async def reissue_invitation(ctx: AuthContext, pool: asyncpg.Pool, *,
+                             account_id: uuid.UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        account = await repo.account(conn, account_id, for_update=True)
+        if account is None:
+            raise NotFound("Compte introuvable.")
+        if account["status"] != "invited":
+            raise Conflict("Ce compte est déjà activé : le parent peut utiliser « Mot de passe "
+                           "oublié » s'il ne s'en souvient plus.")
+        await invite(ctx, conn, account)
+
+
+async def list_accounts(pool: asyncpg.Pool, *, family_id: uuid.UUID | None) -> AccountList:
+    async with pool.acquire() as conn:
+        rows = await repo.accounts(conn, family_id=family_id, limit=ACCOUNTS_LIMIT)
+    return AccountList([AccountSummary(**dict(r)) for r in rows])
+
+
+async def create_staff(ctx: AuthContext, pool: asyncpg.Pool, *, email: str, role: str,
+                       password: str | None) -> asyncpg.Record:
+    """A staff or admin account: active with `password`, or invited by e-mail without one.
+    Raises ValueError (French) when refused."""
+    email = normalise_email(email)
+    if password is not None:
+        errors = policy_errors(password, email=email)
+        if errors:
+            raise ValueError(" ".join(errors))
+    password_hash = await ctx.passwords.hash(password) if password is not None else None
+    async with pool.acquire() as conn, conn.transaction():
+        if await repo.account_by_email(conn, email) is not None:
+            raise ValueError("Un compte existe déjà avec cette adresse e-mail.")
+        account = await repo.insert_account(
+            conn, account_id=uuid.uuid4(), email=email, password_hash=password_hash,
+            role=role, family_id=None, status="active" if password_hash else "invited")
+        if password_hash is None:
+            await invite(ctx, conn, account)
+    return account
+
+
+def demo_account_id(email: str) -> uuid.UUID:
+    """Stable ids for the demo accounts, so every fresh demo looks the same."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"portail-famille:demo:{email}")
+
+
+async def seed_demo(ctx: AuthContext, pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    """The demo parent and agent, active with the published demo password (exempt from the
+    policy: its hash is written directly). Safe to run again."""
+    password_hash = await ctx.passwords.hash(demo.DEMO_PASSWORD)
+    seeded = []
+    async with pool.acquire() as conn, conn.transaction():
+        for email, role, family_id in (
+            (demo.DEMO_PARENT_EMAIL, "parent", demo.DEMO_FAMILY_ID),
+            (demo.DEMO_AGENT_EMAIL, "staff", None),
+        ):
+            account = await repo.upsert_active_account(
+                conn, account_id=demo_account_id(email), email=email,
+                password_hash=password_hash, role=role, family_id=family_id)
+            await repo.invalidate_one_time(conn, account["id"], ["invitation"])
+            seeded.append(account)
+    return seeded
