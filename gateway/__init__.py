@@ -1,0 +1,1 @@
+"""Gateway: the French web pages and the parent JSON API, aggregating the services."""

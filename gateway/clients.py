@@ -1,0 +1,225 @@
+"""One small client per upstream service, on the shared HTTP session; upstream problems
+become our own `Problem`s (same status, type and French title), outages a 503."""
+
+
+import logging
+import uuid
+from dataclasses import dataclass
+from json import loads
+from typing import Any, Literal, TypeVar
+
+import aiohttp
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from services.common import keys as common_keys
+from services.common.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    Problem,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+_BY_STATUS: dict[int, type[Problem]] = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
+    410: Gone, 422: ValidationFailed, 429: TooManyRequests,
+}
+
+
+def problem_from(status: int, body: Any) -> Problem:
+    """Our `Problem` for an upstream 4xx answer, keeping its type, title and field errors."""
+    cls = _BY_STATUS.get(status, Problem)
+    if not isinstance(body, dict):
+        body = {}
+    title = body.get("title") if isinstance(body.get("title"), str) else None
+    errors = body.get("errors")
+    if not (isinstance(errors, list) and all(isinstance(e, dict) for e in errors)):
+        errors = None
+    detail = body.get("detail") if isinstance(body.get("detail"), str) else None
+    problem = cls(title, detail=detail, errors=errors)
+    problem.status = status
+    kind = body.get("type")
+    if isinstance(kind, str) and kind.startswith("/problems/"):
+        problem.slug = kind.removeprefix("/problems/")
+    return problem
+
+
+class Upstream:
+    """JSON over HTTP to one service; raises `Problem` for any error answer."""
+
+    def __init__(self, app: web.Application, base_url: str, *, name: str, timeout: float
+                 ) -> None:
+        self.app = app
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def call(self, method: str, path: str, *, token: str | None = None,
+                   json: Any = None, params: dict[str, str] | None = None,
+                   forwarded_for: str | None = None) -> Any:
+        headers = {"Accept": f"application/json, {PROBLEM_JSON}"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if forwarded_for:
+            headers["X-Forwarded-For"] = forwarded_for
+        http = self.app[common_keys.HTTP]
+        try:
+            async with http.request(method, self.base_url + path, json=json, params=params,
+                                    headers=headers, timeout=self.timeout) as resp:
+                text = await resp.text()
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("upstream unreachable",
+                        extra={"upstream": self.name, "path": path, "error": repr(exc)})
+            raise ServiceUnavailable() from exc
+        body: Any = None
+        if text:
+            try:
+                body = loads(text)
+            except ValueError:
+                body = None
+        if status >= 500:
+            log.warning("upstream error", extra={"upstream": self.name, "path": path,
+                                                 "status": status})
+            raise ServiceUnavailable()
+        if status >= 400:
+            raise problem_from(status, body)
+        return body
+
+
+class _Loose(BaseModel):
+    # Upstream answers may grow: keep what we know, ignore the rest.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Account(_Loose):
+    id: str
+    email: str
+    role: str
+    family_id: uuid.UUID | None = None
+
+
+class Tokens(_Loose):
+    access_token: str
+    refresh_token: str
+    expires_in: int = 600
+    account: Account | None = None
+    email: str | None = None
+
+
+class Me(_Loose):
+    id: str
+    email: str
+    role: str
+    family_id: uuid.UUID | None = None
+    pending_email: str | None = None
+
+
+class PasswordCheck(_Loose):
+    email: str
+    kind: Literal["reset", "invitation"]
+
+
+def _model(model: type[M], body: Any, upstream: str) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        log.warning("unexpected upstream answer", extra={"upstream": upstream,
+                                                         "model": model.__name__})
+        raise ServiceUnavailable() from exc
+
+
+class AuthClient(Upstream):
+    """Accounts, sessions and one-time links (docs/contracts.md, auth)."""
+
+    async def login(self, email: str, password: str, *, forwarded_for: str | None) -> Tokens:
+        body = await self.call("POST", "/sessions", json={"email": email, "password": password},
+                               forwarded_for=forwarded_for)
+        return _model(Tokens, body, self.name)
+
+    async def refresh(self, refresh_token: str, *, forwarded_for: str | None) -> Tokens:
+        body = await self.call("POST", "/sessions/refresh",
+                               json={"refresh_token": refresh_token}, forwarded_for=forwarded_for)
+        return _model(Tokens, body, self.name)
+
+    async def logout(self, token: str) -> None:
+        await self.call("DELETE", "/sessions/current", token=token)
+
+    async def me(self, token: str) -> Me:
+        return _model(Me, await self.call("GET", "/me", token=token), self.name)
+
+    async def forgot_password(self, email: str, *, forwarded_for: str | None) -> None:
+        await self.call("POST", "/password/forgot", json={"email": email},
+                        forwarded_for=forwarded_for)
+
+    async def check_password_token(self, token: str) -> PasswordCheck:
+        body = await self.call("POST", "/password/check", json={"token": token})
+        return _model(PasswordCheck, body, self.name)
+
+    async def reset_password(self, token: str, password: str, *, forwarded_for: str | None
+                             ) -> Tokens:
+        body = await self.call("POST", "/password/reset",
+                               json={"token": token, "password": password},
+                               forwarded_for=forwarded_for)
+        return _model(Tokens, body, self.name)
+
+    async def change_password(self, token: str, *, current_password: str, new_password: str
+                              ) -> None:
+        await self.call("PUT", "/me/password", token=token, json={
+            "current_password": current_password, "new_password": new_password})
+
+    async def change_email(self, token: str, *, new_email: str, password: str) -> None:
+        await self.call("POST", "/me/email", token=token,
+                        json={"new_email": new_email, "password": password})
+
+    async def confirm_email(self, token: str, *, forwarded_for: str | None) -> Tokens:
+        body = await self.call("POST", "/email/confirm", json={"token": token},
+                               forwarded_for=forwarded_for)
+        return _model(Tokens, body, self.name)
+
+
+class FamiliesClient(Upstream):
+    """The family file (docs/contracts.md, families); answers passed through as JSON."""
+
+    async def family(self, token: str, family_id: uuid.UUID) -> dict[str, Any]:
+        body = await self.call("GET", f"/families/{family_id}", token=token)
+        if not isinstance(body, dict):
+            raise ServiceUnavailable()
+        return body
+
+    async def children(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
+        body = await self.call("GET", f"/families/{family_id}/children", token=token)
+        if isinstance(body, dict) and isinstance(body.get("items"), list):
+            body = body["items"]
+        if not isinstance(body, list):
+            raise ServiceUnavailable()
+        return [c for c in body if isinstance(c, dict)]
+
+
+@dataclass(frozen=True)
+class Clients:
+    """Every upstream the gateway talks to; add a field (and a line below) per new service."""
+
+    auth: AuthClient
+    families: FamiliesClient
+
+
+def make_clients(app: web.Application) -> Clients:
+    settings = app[common_keys.SETTINGS]
+    timeout = float(getattr(settings, "upstream_timeout_seconds", 8.0))
+    return Clients(
+        auth=AuthClient(app, settings.auth_url, name="auth", timeout=timeout),
+        families=FamiliesClient(app, settings.families_url, name="families", timeout=timeout),
+    )
+

@@ -1,0 +1,16 @@
+"""HTML pages, one module per area; each module has `routes` (an aiohttp RouteTableDef)."""
+
+from aiohttp import web
+
+from gateway import keys
+from gateway.pages import account, dashboard, devmail, profile, staff
+
+# Add an area's module here (its routes are registered in this order).
+AREAS = [account, dashboard, profile, staff]
+
+
+def setup_pages(app: web.Application) -> None:
+    for area in AREAS:
+        app.router.add_routes(area.routes)
+    if app[keys.SETTINGS].is_development:
+        app.router.add_routes(devmail.routes)

@@ -1,0 +1,27 @@
+"""Jinja filters of the pages: French dates."""
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+
+
+def french_date(value: Any) -> str:
+    """« 5 juillet 2027 » from a date, a datetime (shown in Paris time) or an ISO string."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS) if value.tzinfo else value
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year} à {value:%H:%M}"
+    if isinstance(value, date):
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return "" if value is None else str(value)
+
+
+FILTERS = {"french_date": french_date}
