@@ -2,17 +2,19 @@
 
 import asyncio
 import contextlib
+import inspect
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import aio_pika
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from deploy.mailsink import MailSink, read_maildir
 from services.common import keys as common_keys
@@ -27,16 +29,22 @@ T = TypeVar("T")
 PUBLIC_URL = "https://famille.example.test"
 
 
-async def eventually(probe: Callable[[], T | Awaitable[T]], *, timeout: float = 10.0,
-                     interval: float = 0.05) -> T:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+@overload
+async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = ...,
+                     interval: float = ...) -> T: ...
+@overload
+async def eventually(probe: Callable[[], T], *, timeout: float = ...,
+                     interval: float = ...) -> T: ...
+async def eventually(probe: Callable[[], Any], *, timeout: float = 10.0,
+                     interval: float = 0.05) -> Any:
+    """Poll `probe` (plain or async) until it gives something truthy; fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
-        if asyncio.iscoroutine(value):
+        if inspect.isawaitable(value):
             value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if time.monotonic() > deadline:
             raise AssertionError(f"still not true after {timeout} s: {probe}")
         await asyncio.sleep(interval)
@@ -47,6 +55,32 @@ def address(label: str) -> str:
     return f"{label}.{uuid.uuid4().hex[:8]}@example.org"
 
 
+class Gatekeeper:
+    """Wraps the sink's SMTP handler: refuses some recipients for a while (451, try later)
+    and notes which client connection brought each message."""
+
+    def __init__(self, inner: Any = None, refuse: dict[str, int] | None = None) -> None:
+        self.inner = inner
+        self.refuse = dict(refuse or {})  # address → how many more times to refuse it
+        self.refused: list[str] = []
+        self.peers: list[Any] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if self.refuse.get(address, 0) > 0:
+            self.refuse[address] -= 1
+            self.refused.append(address)
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.peers.append(session.peer)
+        result: str = await self.inner.handle_DATA(server, session, envelope)
+        return result
+
+
 class Sink:
     """The development mail sink on a free port, that a test can stop and start again."""
 
@@ -54,13 +88,14 @@ class Sink:
         self.maildir = maildir
         self.port = free_port()
         self.server: MailSink | None = None
-        # Optional wrapper of the sink's SMTP handler (to refuse some recipients).
-        self.wrap: Callable[[Any], Any] | None = None
+        # Optional: stands in front of the sink's own handler (kept across restarts).
+        self.gate: Gatekeeper | None = None
 
     def start(self) -> None:
         server = MailSink(self.maildir, port=self.port)
-        if self.wrap is not None:
-            server.controller.handler = self.wrap(server.controller.handler)
+        if self.gate is not None:
+            self.gate.inner = server.controller.handler
+            server.controller.handler = self.gate
         server.start()
         self.server = server
 
@@ -84,6 +119,7 @@ class Sink:
 class RunningNotifier:
     app: web.Application
     settings: Settings
+    server: TestServer
 
     async def publish(self, event: Event | Envelope) -> Envelope:
         """Publish as the producer's outbox relay would (same bus, same envelope)."""
@@ -110,8 +146,8 @@ async def running_notifier(sink: Sink, name: str, **overrides: Any
     )
     app = create_app(settings=settings)
     try:
-        async with serve(app):
-            yield RunningNotifier(app, settings)
+        async with serve(app) as server:
+            yield RunningNotifier(app, settings, server)
     finally:
         connection = await aio_pika.connect(AMQP_URL)
         async with connection:
