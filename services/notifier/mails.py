@@ -49,15 +49,15 @@ def french_datetime(moment: datetime) -> str:
 
 
 def french_duration(delta: timedelta) -> str | None:
-    """« 30 minutes », « 24 heures », « 7 jours »; None when there is nothing sensible to say."""
+    """« 30 minutes », « 1 heure », « 24 heures », « 7 jours »; None for a past deadline."""
     minutes = round(delta.total_seconds() / 60)
     if minutes <= 0:
         return None
-    if minutes < 120:
+    if minutes < 60 or (minutes < 120 and minutes % 60):
         return "1 minute" if minutes == 1 else f"{minutes} minutes"
     hours = round(minutes / 60)
     if hours < 48:
-        return f"{hours} heures"
+        return "1 heure" if hours == 1 else f"{hours} heures"
     return f"{round(hours / 24)} jours"
 
 

@@ -28,6 +28,9 @@ class Settings(ServiceSettings):
     service_name: str = "notifier"
     port: int = 8085
     database: str = "portail_notifier"
+    # A mail server outage often outlasts the kernel's default two minutes of retries: keep
+    # trying for about 40 minutes before the dead-letter queue (operators replay from there).
+    retry_delays: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)
 
     # SMTP server; the default is the development mail sink (deploy/mailsink.py).
     smtp_host: str = "127.0.0.1"
