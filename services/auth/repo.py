@@ -103,9 +103,23 @@ INVALIDATE_ONE_TIME = """
 UPDATE one_time_tokens SET invalidated_at = now()
 WHERE account_id = $1 AND kind = ANY($2::text[]) AND used_at IS NULL AND invalidated_at IS NULL
 """
-COUNT_RECENT_ONE_TIME = """
-SELECT count(*) FROM one_time_tokens
-WHERE account_id = $1 AND kind = $2 AND created_at > now() - $3::interval
+# Logs a "forgotten password" request; answers how many there were within the last hour,
+# this one included (the CTE's insert is not visible to the count).
+LOG_RESET_REQUEST = """
+WITH logged AS (INSERT INTO reset_requests (email_key) VALUES ($1))
+SELECT count(*) + 1 FROM reset_requests
+WHERE email_key = $1 AND requested_at > now() - interval '1 hour'
+"""
+PURGE_RESET_REQUESTS = "DELETE FROM reset_requests WHERE requested_at < now() - interval '1 day'"
+# The new reset link replaces older ones. Run with a NULL account too (unknown e-mail): it
+# then changes nothing, but costs the same.
+REPLACE_RESET_LINK = """
+WITH invalidated AS (
+    UPDATE one_time_tokens SET invalidated_at = now()
+    WHERE account_id = $1 AND kind = 'reset' AND used_at IS NULL AND invalidated_at IS NULL
+)
+INSERT INTO one_time_tokens (token_hash, account_id, kind, expires_at)
+SELECT $2, $1, 'reset', $3 WHERE $1::uuid IS NOT NULL
 """
 PENDING_EMAIL = """
 SELECT new_email FROM one_time_tokens
@@ -219,9 +233,16 @@ async def invalidate_one_time(conn: Conn, account_id: uuid.UUID, kinds: list[str
     await conn.execute(INVALIDATE_ONE_TIME, account_id, kinds)
 
 
-async def count_recent_one_time(conn: Conn, account_id: uuid.UUID, kind: str,
-                                within: timedelta) -> int:
-    return int(await conn.fetchval(COUNT_RECENT_ONE_TIME, account_id, kind, within))
+async def log_reset_request(conn: Conn, email_key: str, *, purge: bool) -> int:
+    """Record a reset request; return how many the e-mail made within the hour."""
+    if purge:
+        await conn.execute(PURGE_RESET_REQUESTS)
+    return int(await conn.fetchval(LOG_RESET_REQUEST, email_key))
+
+
+async def replace_reset_token(conn: Conn, account_id: uuid.UUID | None, token_hash: bytes,
+                              expires_at: datetime) -> None:
+    await conn.execute(REPLACE_RESET_LINK, account_id, token_hash, expires_at)
 
 
 async def pending_email(conn: Conn, account_id: uuid.UUID) -> str | None:
