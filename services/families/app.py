@@ -4,8 +4,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.common.web import service_app
+from services.common.web import add_consumers, service_app
 from services.families import keys
+from services.families.consumers import handlers
 from services.families.routes import setup_routes
 from services.families.settings import Settings
 
@@ -17,4 +18,5 @@ def create_app(*, settings: Settings | None = None) -> web.Application:
     app = service_app(settings, title="Portail Famille — familles", migrations=MIGRATIONS)
     app[keys.SETTINGS] = settings
     setup_routes(app)
+    add_consumers(app, handlers)
     return app

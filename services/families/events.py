@@ -1,0 +1,67 @@
+"""Events this service publishes, built from rows and written to the outbox (no health datum)."""
+
+import uuid
+from datetime import date
+from typing import Literal
+
+import asyncpg
+
+from services.common.db import Conn
+from services.common.events.families import (
+    Address,
+    ChangeRequestDecided,
+    ChildCreated,
+    ChildUpdated,
+    FamilyCreated,
+    FamilyUpdated,
+)
+from services.common.outbox import add_event
+
+PRODUCER = "families"
+
+
+async def family_created(conn: Conn, family: asyncpg.Record) -> None:
+    await add_event(conn, FamilyCreated(
+        family_id=family["id"], name=family["name"], email=family["email"]), producer=PRODUCER)
+
+
+async def family_updated(conn: Conn, family: asyncpg.Record) -> None:
+    await add_event(conn, FamilyUpdated(
+        family_id=family["id"],
+        name=family["name"],
+        email=family["email"],
+        address=Address(line1=family["address_line1"], line2=family["address_line2"],
+                        postal_code=family["postal_code"], city=family["city"]),
+        qf=family["qf"],
+    ), producer=PRODUCER)
+
+
+async def child_changed(conn: Conn, child: asyncpg.Record, *, created: bool) -> None:
+    kind = ChildCreated if created else ChildUpdated
+    birth_date = child["birth_date"]
+    await add_event(conn, kind(
+        child_id=child["id"],
+        family_id=child["family_id"],
+        first_name=child["first_name"],
+        last_name=child["last_name"],
+        birth_date=birth_date if isinstance(birth_date, date) else date.fromisoformat(birth_date),
+        school_level=child["school_level"],
+    ), producer=PRODUCER)
+
+
+async def request_decided(conn: Conn, *, request: asyncpg.Record,
+                          family: asyncpg.Record, child_name: str | None,
+                          decision: Literal["approved", "rejected"]) -> None:
+    """The parent is told by e-mail: field labels only, never the values (health data)."""
+    request_id: uuid.UUID = request["id"]
+    await add_event(conn, ChangeRequestDecided(
+        change_request_id=request_id,
+        family_id=family["id"],
+        email=family["email"],
+        family_name=family["name"],
+        subject=request["target"],
+        child_name=child_name,
+        decision=decision,
+        comment=request["comment"],
+        fields=[c["label"] for c in request["changes"]],
+    ), producer=PRODUCER)

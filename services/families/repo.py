@@ -1,0 +1,370 @@
+"""SQL of the family file: families, guardians, contacts, children (parameterised, no ORM)."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from services.common.db import Conn
+
+Values = dict[str, Any]
+
+_GUARDIANS = """
+COALESCE((SELECT json_agg(json_build_object(
+        'civility', g.civility, 'last_name', g.last_name, 'first_name', g.first_name,
+        'relationship', g.relationship, 'phone_mobile', g.phone_mobile,
+        'phone_home', g.phone_home, 'phone_work', g.phone_work, 'email', g.email,
+        'employer', g.employer) ORDER BY g.position)
+    FROM guardians g WHERE g.family_id = f.id), '[]'::json)
+"""
+_CONTACTS = """
+COALESCE((SELECT json_agg(json_build_object(
+        'name', c.name, 'relationship', c.relationship, 'phone', c.phone) ORDER BY c.position)
+    FROM contacts c WHERE c.family_id = f.id AND c.kind = '{kind}'), '[]'::json)
+"""
+SELECT_FAMILY = f"""
+SELECT f.id, f.name, f.email, f.address_line1, f.address_line2, f.postal_code, f.city,
+       f.phone_home, f.phone_mobile, f.phone_work, f.caf_number, f.qf,
+       f.created_at, f.updated_at, f.version,
+       {_GUARDIANS} AS guardians,
+       {_CONTACTS.format(kind="emergency")} AS emergency_contacts,
+       {_CONTACTS.format(kind="pickup")} AS authorized_pickups
+FROM families f
+"""
+GET_FAMILY = SELECT_FAMILY + "WHERE f.id = $1"
+# Serialises every change of one family's file (its own fields, its children, its requests).
+LOCK_FAMILY = GET_FAMILY + " FOR UPDATE OF f"
+FAMILIES_BY_IDS = SELECT_FAMILY + "WHERE f.id = ANY($1::uuid[])"
+
+EMAIL_TAKEN = "SELECT id FROM families WHERE lower(email) = lower($1)"
+INSERT_FAMILY = """
+INSERT INTO families (id, email, qf, name, address_line1, address_line2, postal_code, city,
+                      phone_home, phone_mobile, phone_work, caf_number)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+UPDATE_FAMILY = """
+UPDATE families SET name = $2, address_line1 = $3, address_line2 = $4, postal_code = $5,
+       city = $6, phone_home = $7, phone_mobile = $8, phone_work = $9, caf_number = $10,
+       updated_at = now(), version = version + 1
+WHERE id = $1
+"""
+SET_QF = """
+UPDATE families SET qf = $2, updated_at = now(), version = version + 1 WHERE id = $1
+"""
+SET_EMAIL = """
+UPDATE families SET email = $2, updated_at = now(), version = version + 1 WHERE id = $1
+"""
+DELETE_GUARDIANS = "DELETE FROM guardians WHERE family_id = $1"
+INSERT_GUARDIAN = """
+INSERT INTO guardians (family_id, position, civility, last_name, first_name, relationship,
+                       phone_mobile, phone_home, phone_work, email, employer)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+DELETE_CONTACTS = "DELETE FROM contacts WHERE family_id = $1 AND kind = $2"
+INSERT_CONTACT = """
+INSERT INTO contacts (family_id, kind, position, name, relationship, phone)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+# Staff search: family name, e-mail, postal code or a child's name, accents ignored.
+_SEARCH_WHERE = """
+WHERE $1::text IS NULL
+   OR unaccent(f.name) ILIKE unaccent($1)
+   OR f.email ILIKE $1
+   OR f.postal_code LIKE $1
+   OR unaccent(f.city) ILIKE unaccent($1)
+   OR EXISTS (SELECT 1 FROM children c WHERE c.family_id = f.id
+              AND (unaccent(c.first_name || ' ' || c.last_name) ILIKE unaccent($1)
+                   OR unaccent(c.last_name || ' ' || c.first_name) ILIKE unaccent($1)))
+"""
+SEARCH_FAMILIES = f"""
+SELECT f.id, f.name, f.email, f.postal_code, f.city, f.qf,
+       ARRAY(SELECT c.first_name || ' ' || c.last_name FROM children c
+             WHERE c.family_id = f.id ORDER BY c.birth_date) AS children,
+       (SELECT count(*) FROM change_requests r
+        WHERE r.family_id = f.id AND r.state = 'pending') AS pending_requests,
+       count(*) OVER () AS total
+FROM families f
+{_SEARCH_WHERE}
+ORDER BY f.name, f.id
+LIMIT $2 OFFSET $3
+"""
+COUNT_FAMILIES = f"SELECT count(*) FROM families f {_SEARCH_WHERE}"
+
+CHILD_COLUMNS = """
+id, family_id, last_name, first_name, birth_date, sex, school, school_level, diet, diet_detail,
+allergies, pai, pai_details, doctor_name, doctor_phone, image_rights_consent,
+allowed_to_leave_alone, created_at, updated_at, version
+"""
+LIST_CHILDREN = f"""
+SELECT {CHILD_COLUMNS} FROM children WHERE family_id = $1 ORDER BY birth_date, first_name
+"""
+GET_CHILD = f"SELECT {CHILD_COLUMNS} FROM children WHERE family_id = $1 AND id = $2"
+LOCK_CHILD = GET_CHILD + " FOR UPDATE"
+CHILDREN_BY_IDS = f"SELECT {CHILD_COLUMNS} FROM children WHERE id = ANY($1::uuid[])"
+INSERT_CHILD = f"""
+INSERT INTO children (id, family_id, last_name, first_name, birth_date, sex, school,
+                      school_level, diet, diet_detail, allergies, pai, pai_details, doctor_name,
+                      doctor_phone, image_rights_consent, allowed_to_leave_alone)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+RETURNING {CHILD_COLUMNS}
+"""
+UPDATE_CHILD = f"""
+UPDATE children SET last_name = $3, first_name = $4, birth_date = $5, sex = $6, school = $7,
+       school_level = $8, diet = $9, diet_detail = $10, allergies = $11, pai = $12,
+       pai_details = $13, doctor_name = $14, doctor_phone = $15, image_rights_consent = $16,
+       allowed_to_leave_alone = $17, updated_at = now(), version = version + 1
+WHERE family_id = $1 AND id = $2
+RETURNING {CHILD_COLUMNS}
+"""
+
+_CHILD_FIELDS = (
+    "last_name", "first_name", "birth_date", "sex", "school", "school_level", "diet",
+    "diet_detail", "allergies", "pai", "pai_details", "doctor_name", "doctor_phone",
+    "image_rights_consent", "allowed_to_leave_alone",
+)
+_FAMILY_FIELDS = (
+    "name", "address.line1", "address.line2", "address.postal_code", "address.city",
+    "phone_home", "phone_mobile", "phone_work", "caf_number",
+)
+
+
+async def get_family(conn: Conn, family_id: uuid.UUID, *, lock: bool = False
+                     ) -> asyncpg.Record | None:
+    return await conn.fetchrow(LOCK_FAMILY if lock else GET_FAMILY, family_id)
+
+
+async def families_by_ids(conn: Conn, ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    return {r["id"]: r for r in await conn.fetch(FAMILIES_BY_IDS, ids)}
+
+
+async def email_owner(conn: Conn, email: str) -> uuid.UUID | None:
+    owner: uuid.UUID | None = await conn.fetchval(EMAIL_TAKEN, email)
+    return owner
+
+
+async def insert_family(conn: Conn, family_id: uuid.UUID, values: Values, *, email: str,
+                        qf: int | None) -> bool:
+    """False when a family with this id already exists (the demo seed relies on it)."""
+    inserted = await conn.fetchval(
+        INSERT_FAMILY, family_id, email, qf, *(values[f] for f in _FAMILY_FIELDS))
+    return inserted is not None
+
+
+async def update_family(conn: Conn, family_id: uuid.UUID, values: Values) -> None:
+    """Write the family's own fields and, when they changed, its lists."""
+    await conn.execute(UPDATE_FAMILY, family_id, *(values[f] for f in _FAMILY_FIELDS))
+
+
+async def replace_lists(conn: Conn, family_id: uuid.UUID, values: Values,
+                        fields: set[str] | None = None) -> None:
+    """Replace the guardians and contact lists named in `fields` (all when None)."""
+    if fields is None or "guardians" in fields:
+        await conn.execute(DELETE_GUARDIANS, family_id)
+        await conn.executemany(INSERT_GUARDIAN, [
+            (family_id, position, g["civility"], g["last_name"], g["first_name"],
+             g["relationship"], g["phone_mobile"], g["phone_home"], g["phone_work"],
+             g["email"], g["employer"])
+            for position, g in enumerate(values["guardians"], start=1)
+        ])
+    for field, kind in (("emergency_contacts", "emergency"), ("authorized_pickups", "pickup")):
+        if fields is None or field in fields:
+            await conn.execute(DELETE_CONTACTS, family_id, kind)
+            await conn.executemany(INSERT_CONTACT, [
+                (family_id, kind, position, c["name"], c["relationship"], c["phone"])
+                for position, c in enumerate(values[field], start=1)
+            ])
+
+
+async def set_qf(conn: Conn, family_id: uuid.UUID, qf: int | None) -> None:
+    await conn.execute(SET_QF, family_id, qf)
+
+
+async def set_email(conn: Conn, family_id: uuid.UUID, email: str) -> None:
+    await conn.execute(SET_EMAIL, family_id, email)
+
+
+def like_pattern(text: str) -> str:
+    """`text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_families(conn: Conn, q: str | None, *, limit: int, offset: int
+                          ) -> tuple[list[asyncpg.Record], int]:
+    pattern = like_pattern(q) if q else None
+    rows = await conn.fetch(SEARCH_FAMILIES, pattern, limit, offset)
+    if rows:
+        return rows, int(rows[0]["total"])
+    # Past the last page the window count is lost: ask for it.
+    return [], int(await conn.fetchval(COUNT_FAMILIES, pattern))
+
+
+async def list_children(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(LIST_CHILDREN, family_id)
+
+
+async def get_child(conn: Conn, family_id: uuid.UUID, child_id: uuid.UUID, *,
+                    lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(LOCK_CHILD if lock else GET_CHILD, family_id, child_id)
+
+
+async def children_by_ids(conn: Conn, ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    return {r["id"]: r for r in await conn.fetch(CHILDREN_BY_IDS, ids)}
+
+
+def _child_args(values: Values) -> list[Any]:
+    args = [values.get(f) for f in _CHILD_FIELDS]
+    args[2] = date.fromisoformat(values["birth_date"])
+    return args
+
+
+async def insert_child(conn: Conn, child_id: uuid.UUID, family_id: uuid.UUID,
+                       values: Values) -> asyncpg.Record:
+    row = await conn.fetchrow(INSERT_CHILD, child_id, family_id, *_child_args(values))
+    assert row is not None
+    return row
+
+
+async def update_child(conn: Conn, family_id: uuid.UUID, child_id: uuid.UUID,
+                       values: Values) -> asyncpg.Record:
+    row = await conn.fetchrow(UPDATE_CHILD, family_id, child_id, *_child_args(values))
+    assert row is not None
+    return row
+
+
+# ---- change requests ---------------------------------------------------------------------
+
+REQUEST_COLUMNS = """
+r.id, r.family_id, r.target, r.child_id, r.changes, r.state, r.created_by, r.created_at,
+r.decided_by, r.decided_at, r.comment, r.superseded_by
+"""
+INSERT_REQUEST = f"""
+INSERT INTO change_requests AS r (id, family_id, target, child_id, changes, created_by)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING {REQUEST_COLUMNS}
+"""
+GET_REQUEST = f"SELECT {REQUEST_COLUMNS} FROM change_requests r WHERE r.id = $1"
+LOCK_REQUEST = GET_REQUEST + " FOR UPDATE"
+PENDING_FOR_TARGET = f"""
+SELECT {REQUEST_COLUMNS} FROM change_requests r
+WHERE r.family_id = $1 AND r.target = $2 AND r.child_id IS NOT DISTINCT FROM $3
+  AND r.state = 'pending'
+FOR UPDATE
+"""
+SUPERSEDE = """
+UPDATE change_requests SET state = 'superseded', superseded_by = $2, decided_at = now()
+WHERE id = $1 AND state = 'pending'
+"""
+DECIDE = f"""
+UPDATE change_requests AS r SET state = $2, decided_by = $3, decided_at = now(), comment = $4
+WHERE r.id = $1
+RETURNING {REQUEST_COLUMNS}
+"""
+FAMILY_REQUESTS = f"""
+SELECT {REQUEST_COLUMNS} FROM change_requests r WHERE r.family_id = $1
+ORDER BY r.created_at DESC, r.id
+"""
+PENDING_OF_FAMILY = f"""
+SELECT {REQUEST_COLUMNS} FROM change_requests r
+WHERE r.family_id = $1 AND r.state = 'pending'
+ORDER BY r.created_at, r.id
+"""
+# The validation queue: oldest first, so no family waits behind later ones.
+QUEUE = f"""
+SELECT {REQUEST_COLUMNS}, count(*) OVER () AS total FROM change_requests r
+WHERE r.state = $1 AND ($2::uuid IS NULL OR r.family_id = $2)
+ORDER BY r.created_at, r.id
+LIMIT $3 OFFSET $4
+"""
+COUNT_QUEUE = """
+SELECT count(*) FROM change_requests r
+WHERE r.state = $1 AND ($2::uuid IS NULL OR r.family_id = $2)
+"""
+
+
+async def insert_request(conn: Conn, *, request_id: uuid.UUID, family_id: uuid.UUID,
+                         target: str, child_id: uuid.UUID | None, changes: list[Values],
+                         created_by: str) -> asyncpg.Record:
+    row = await conn.fetchrow(INSERT_REQUEST, request_id, family_id, target, child_id,
+                              changes, created_by)
+    assert row is not None
+    return row
+
+
+async def get_request(conn: Conn, request_id: uuid.UUID, *, lock: bool = False
+                      ) -> asyncpg.Record | None:
+    return await conn.fetchrow(LOCK_REQUEST if lock else GET_REQUEST, request_id)
+
+
+async def pending_for_target(conn: Conn, family_id: uuid.UUID, target: str,
+                             child_id: uuid.UUID | None) -> asyncpg.Record | None:
+    return await conn.fetchrow(PENDING_FOR_TARGET, family_id, target, child_id)
+
+
+async def supersede(conn: Conn, request_id: uuid.UUID, by: uuid.UUID) -> None:
+    await conn.execute(SUPERSEDE, request_id, by)
+
+
+async def decide(conn: Conn, request_id: uuid.UUID, *, state: str, decided_by: str,
+                 comment: str | None) -> asyncpg.Record:
+    row = await conn.fetchrow(DECIDE, request_id, state, decided_by, comment)
+    assert row is not None
+    return row
+
+
+async def family_requests(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(FAMILY_REQUESTS, family_id)
+
+
+async def pending_of_family(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(PENDING_OF_FAMILY, family_id)
+
+
+async def queue(conn: Conn, *, state: str, family_id: uuid.UUID | None, limit: int,
+                offset: int) -> tuple[list[asyncpg.Record], int]:
+    rows = await conn.fetch(QUEUE, state, family_id, limit, offset)
+    if rows:
+        return rows, int(rows[0]["total"])
+    return [], int(await conn.fetchval(COUNT_QUEUE, state, family_id))
+
+
+# ---- audit trail --------------------------------------------------------------------------
+
+INSERT_AUDIT = """
+INSERT INTO audit_entries (actor_sub, actor_role, action, family_id, target_type, target_id,
+                           details)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+AUDIT_COLUMNS = "id, at, actor_sub, actor_role, action, family_id, target_type, target_id, details"
+AUDIT = f"""
+SELECT {AUDIT_COLUMNS}, count(*) OVER () AS total FROM audit_entries
+WHERE $1::uuid IS NULL OR family_id = $1
+ORDER BY at DESC, id DESC
+LIMIT $2 OFFSET $3
+"""
+COUNT_AUDIT = "SELECT count(*) FROM audit_entries WHERE $1::uuid IS NULL OR family_id = $1"
+FAMILY_AUDIT = f"""
+SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE family_id = $1 ORDER BY at, id
+"""
+
+
+async def insert_audit(conn: Conn, *, actor_sub: str, actor_role: str, action: str,
+                       family_id: uuid.UUID | None, target_type: str,
+                       target_id: uuid.UUID | None, details: Values) -> None:
+    await conn.execute(INSERT_AUDIT, actor_sub, actor_role, action, family_id, target_type,
+                       target_id, details)
+
+
+async def audit_entries(conn: Conn, family_id: uuid.UUID | None, *, limit: int, offset: int
+                        ) -> tuple[list[asyncpg.Record], int]:
+    rows = await conn.fetch(AUDIT, family_id, limit, offset)
+    if rows:
+        return rows, int(rows[0]["total"])
+    return [], int(await conn.fetchval(COUNT_AUDIT, family_id))
+
+
+async def family_audit(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(FAMILY_AUDIT, family_id)
