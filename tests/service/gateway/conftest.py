@@ -47,7 +47,7 @@ class Browser:
         assert match, f"no CSRF field on {path}"
         return match.group(1)
 
-    async def post_form(self, path: str, data: dict[str, str], *, csrf: str | None | bool = True,
+    async def post_form(self, path: str, data: dict[str, str], *, csrf: str | bool | None = True,
                         page: str | None = None) -> tuple[aiohttp.ClientResponse, str]:
         """Submit a form as a browser does: with the CSRF token of the `page` showing it (by
         default the form's own path) unless told otherwise."""

@@ -82,7 +82,7 @@ async def test_forgot_form_needs_the_csrf_token(browser: Browser) -> None:
 
 async def test_cookie_api_call_without_csrf_header_is_refused(
         browser: Browser, parent: dict[str, Any]) -> None:
-    resp, body = await browser.api("POST", "/api/v1/session", body={
+    resp, _body = await browser.api("POST", "/api/v1/session", body={
         "email": parent["email"], "password": parent["password"]})
     assert resp.status == 201
     change = {"current_password": parent["password"], "new_password": "x" * 20}

@@ -101,7 +101,7 @@ async def test_logout_revokes_the_session_and_clears_cookies(
     async with browser.http.get(stack.url("auth") + "/me",
                                 headers={"Authorization": f"Bearer {access}"}) as me:
         assert me.status == 401
-    page, html = await browser.get("/connexion")
+    _page, html = await browser.get("/connexion")
     assert "Vous êtes déconnecté." in html
 
 
