@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import BaseModel, Field
 
+from services.common import keys
 from services.common.api import api
 from services.common.errors import PROBLEM_JSON
 from services.common.settings import ServiceSettings
@@ -129,3 +130,17 @@ async def test_openapi_documents_declared_routes(server: TestServer,
         "$ref": "#/components/schemas/Greeting"}
     assert "201" in operation["responses"]
     assert doc["components"]["schemas"]["Greeting"]["required"] == ["name", "age"]
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(
+        tmp_path_factory: pytest.TempPathFactory, http: aiohttp.ClientSession) -> None:
+    migrations = tmp_path_factory.mktemp("demo_migrations")
+    app = service_app(settings_for(DemoSettings), title="Démo", migrations=migrations)
+    async with serve(app) as srv:
+        app[keys.DB].terminate()  # as if PostgreSQL had gone away
+        async with http.get(srv.make_url("/readyz")) as resp:
+            assert resp.status == 503
+            body = await resp.json()
+        async with http.get(srv.make_url("/healthz")) as resp:
+            assert resp.status == 200  # alive, just not ready
+    assert body["checks"] == {"database_ready": False, "broker_ready": True}
