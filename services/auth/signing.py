@@ -28,8 +28,10 @@ class SigningKeyError(RuntimeError):
 def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The configured key; in development and tests a key kept in a local file when none is
     configured; in production, no key is a refusal to start."""
-    if settings.signing_key is not None:
-        return _private_key(settings.signing_key.get_secret_value().encode(), "AUTH_SIGNING_KEY")
+    # An empty variable (as compose files often pass one) counts as absent.
+    configured = settings.signing_key.get_secret_value().strip() if settings.signing_key else ""
+    if configured:
+        return _private_key(configured.encode(), "AUTH_SIGNING_KEY")
     if settings.env == "production":
         raise SigningKeyError(
             "AUTH_SIGNING_KEY is required in production: an Ed25519 private key in PEM "

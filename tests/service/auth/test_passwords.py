@@ -11,8 +11,8 @@ from services.auth.passwords import policy_errors
 from tests.service.auth.conftest import PASSWORD, Auth, EventTap, eventually
 
 NEW_PASSWORD = "un tout nouveau secret de famille"
-GONE = {"type": "/problems/gone", "title": "Ce lien n'est plus valide. Faites une nouvelle demande.",
-        "status": 410}
+GONE = {"type": "/problems/gone", "status": 410,
+        "title": "Ce lien n'est plus valide. Faites une nouvelle demande."}
 
 
 def token_digest(token: str) -> bytes:

@@ -81,7 +81,7 @@ async def test_staff_token_has_no_family(auth: Auth) -> None:
 async def test_jwks_verifies_issued_tokens(auth: Auth) -> None:
     account = await auth.create_account()
     token = (await auth.login(account["email"]))["access_token"]
-    status, jwks, resp = await auth.call("GET", "/.well-known/jwks.json")
+    status, jwks, _ = await auth.call("GET", "/.well-known/jwks.json")
     assert status == 200
     assert [k["kty"] for k in jwks["keys"]] == ["OKP"]
     assert "d" not in jwks["keys"][0]  # never the private part
@@ -93,7 +93,7 @@ async def test_jwks_verifies_issued_tokens(auth: Auth) -> None:
 async def test_token_signed_by_another_key_is_refused(auth: Auth) -> None:
     account = await auth.create_account()
     forged = TestTokens().issue(sub=str(account["id"]), role="admin")
-    status, body, _ = await auth.call("GET", "/me", token=forged)
+    status, _, _ = await auth.call("GET", "/me", token=forged)
     assert status == 401
 
 
@@ -132,8 +132,8 @@ async def test_reused_refresh_token_revokes_the_whole_session(auth: Auth) -> Non
     first = await auth.login(account["email"])
     _, second, _ = await auth.call("POST", "/sessions/refresh",
                                    json_body={"refresh_token": first["refresh_token"]})
-    status, body, _ = await auth.call("POST", "/sessions/refresh",
-                                      json_body={"refresh_token": first["refresh_token"]})
+    status, _, _ = await auth.call("POST", "/sessions/refresh",
+                                   json_body={"refresh_token": first["refresh_token"]})
     assert status == 401
     # The thief's replay also logs out whoever held the newer tokens.
     status, _, _ = await auth.call("POST", "/sessions/refresh",

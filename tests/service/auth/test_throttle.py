@@ -69,7 +69,7 @@ async def test_five_failures_lock_the_account_for_15_minutes(auth: Auth) -> None
     account = await auth.create_account()
     where = new_address()
     await fail(auth, account["email"], 5, where)
-    status, body, resp = await attempt(auth, account["email"], PASSWORD, where)
+    status, body, _ = await attempt(auth, account["email"], PASSWORD, where)
     assert status == 429
     assert body["type"] == "/problems/locked"
     assert body["title"] == LOCKED_TITLE
