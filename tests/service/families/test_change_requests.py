@@ -261,3 +261,28 @@ async def test_a_child_change_is_applied_on_approval(families: Families,
     # Events never carry health data.
     assert "allergies" not in updated.data
     assert not any("Gluten" in str(e.data) for e in events.received)
+
+
+async def test_sending_back_the_whole_file_as_shown_is_no_change(families: Families) -> None:
+    """A form posts every field: only real differences may count as changes."""
+    family = await families.new_family(
+        emergency_contacts=[{"name": "Anne Roux", "relationship": "tante",
+                             "phone": "06 11 11 11 11"}])
+    child = await families.new_child(family["id"])
+    shown = (await families.call("GET", f"/families/{family['id']}",
+                                 headers=parent(family["id"]))).body
+    editable = ("name", "address", "phone_home", "phone_mobile", "phone_work", "caf_number",
+                "guardians", "emergency_contacts", "authorized_pickups")
+    path = f"/families/{family['id']}/children/{child['id']}"
+    shown_child = (await families.call("GET", path, headers=parent(family["id"]))).body
+    child_fields = set(child_body()) | {"diet", "diet_detail", "image_rights_consent",
+                                        "allowed_to_leave_alone"}
+
+    same_family = await families.call("PATCH", f"/families/{family['id']}",
+                                      headers=parent(family["id"]),
+                                      json={k: shown[k] for k in editable})
+    same_child = await families.call("PATCH", path, headers=parent(family["id"]),
+                                     json={k: shown_child[k] for k in child_fields})
+
+    assert (same_family.status, same_family.body["title"]) == (422, "Aucune modification.")
+    assert (same_child.status, same_child.body["title"]) == (422, "Aucune modification.")
