@@ -325,7 +325,8 @@ class PendingChild(Output):
 
 
 class ChildrenOut(Output):
-    children: list[ChildOut | ChildPublicOut]
+    items: list[ChildOut | ChildPublicOut]
+    # Children the parent asked to add, not yet approved.
     pending_children: list[PendingChild]
 
 

@@ -100,7 +100,7 @@ async def read_children(conn: Conn, *, family_id: uuid.UUID, health: bool) -> Ch
     rows = await repo.list_children(conn, family_id)
     pending = await repo.pending_of_family(conn, family_id)
     return ChildrenOut(
-        children=[
+        items=[
             views.child_out(row, [p for p in pending if p["child_id"] == row["id"]
                                   and p["target"] == "child"], health=health)
             for row in rows
@@ -277,7 +277,7 @@ async def export(conn: Conn, *, family_id: uuid.UUID) -> dict[str, Any]:
     return {
         "exported_at": datetime.now(UTC).isoformat(),
         "family": family.model_dump(mode="json"),
-        "children": [c.model_dump(mode="json") for c in children.children],
+        "children": [c.model_dump(mode="json") for c in children.items],
         "pending_children": [p.model_dump(mode="json") for p in children.pending_children],
         "change_requests": [views.request_out(r).model_dump(mode="json") for r in requests],
         "audit": [views.audit_entry(r).model_dump(mode="json") for r in trail],

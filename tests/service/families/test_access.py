@@ -152,7 +152,7 @@ async def test_an_integrator_gets_children_without_health_data(
     listed = (await families.call("GET", path, headers=integrator())).body
     one = (await families.call("GET", f"{path}/{own['child']}", headers=integrator())).body
 
-    for child in (listed["children"][0], one):
+    for child in (listed["items"][0], one):
         assert HEALTH.isdisjoint(child)
         assert child["first_name"] == "Inès"
         # Pending values too: the new first name shows, the new allergy does not.

@@ -220,14 +220,14 @@ async def test_a_new_child_is_created_on_approval(families: Families, events: Ev
     request = answer.body
     listed = (await families.call("GET", f"/families/{family['id']}/children",
                                   headers=parent(family["id"]))).body
-    assert listed["children"] == []
+    assert listed["items"] == []
     assert [p["values"]["first_name"] for p in listed["pending_children"]] == ["Noé"]
 
     assert (await families.decide(request["id"], "approve")).status == 200
 
     listed = (await families.call("GET", f"/families/{family['id']}/children",
                                   headers=parent(family["id"]))).body
-    assert [(c["id"], c["first_name"], c["allergies"]) for c in listed["children"]] == [
+    assert [(c["id"], c["first_name"], c["allergies"]) for c in listed["items"]] == [
         (request["child_id"], "Noé", "Gluten")]
     assert listed["pending_children"] == []
     created = await events.wait_for("families.child_created", child_id=request["child_id"])

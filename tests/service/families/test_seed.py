@@ -36,7 +36,7 @@ async def test_the_demo_family_is_seeded_once_with_its_children_and_events(
         "34800", "Clermont-l'Hérault")
     assert [g["first_name"] for g in family["guardians"]] == ["Claire", "Julien"]
     children = (await families.call("GET", f"/families/{DEMO_FAMILY_ID}/children",
-                                    headers=parent(DEMO_FAMILY_ID))).body["children"]
+                                    headers=parent(DEMO_FAMILY_ID))).body["items"]
     now = today()
     assert [(c["id"], c["first_name"], age(c["birth_date"], now), c["school_level"])
             for c in children] == [
