@@ -125,7 +125,7 @@ def _seconds(delta: timedelta) -> int:
 def client_address(request: web.Request, trusted: tuple[str, ...]) -> str | None:
     """The caller's address: the direct peer, or — when that peer is a trusted proxy — the
     nearest untrusted address of `X-Forwarded-For` (the rightmost ones were added by our own
-    proxies; anything further left is the client's to forge)."""
+    proxies; anything further left is the client's to forge). None when unknown."""
     peer = request.remote
     networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
 
@@ -140,10 +140,14 @@ def client_address(request: web.Request, trusted: tuple[str, ...]) -> str | None
         return peer
     hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
     hops = [h for h in hops if h]
+    if not hops:
+        # Our own proxy did not say for whom it calls: counting its address would make one
+        # client of everybody behind it. The account throttle still applies.
+        return None
     for hop in reversed(hops):
         if not is_trusted(hop):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
                 return peer  # garbage from a trusted proxy: fall back to the peer itself
-    return hops[0] if hops else peer
+    return hops[0]

@@ -155,3 +155,8 @@ def test_client_address_is_the_nearest_untrusted_forwarded_hop() -> None:
     assert client_address(request, ("127.0.0.0/8", "203.0.113.0/24")) == "198.51.100.7"
     assert client_address(request, ()) == "127.0.0.1"
     assert client_address(request.clone(remote="192.0.2.1"), ("127.0.0.1",)) == "192.0.2.1"
+
+
+def test_a_trusted_proxy_that_names_no_client_is_not_counted_as_one() -> None:
+    request = make_mocked_request("POST", "/sessions").clone(remote="127.0.0.1")
+    assert client_address(request, ("127.0.0.1",)) is None
