@@ -76,8 +76,13 @@ def child_values(row: asyncpg.Record) -> Values:
 
 
 def sent_values(model: BaseModel) -> Values:
-    """The fields an input actually sent (all of a complete one), flattened (`address.city`)."""
-    return _flatten(model.model_dump(mode="json", exclude_unset=True))
+    """The fields a partial input actually sent, flattened (`address.city`). List items are
+    whole (defaults included); the address is the one object that may be sent in part."""
+    data = model.model_dump(mode="json", include=model.model_fields_set)
+    address = getattr(model, "address", None)
+    if isinstance(address, BaseModel):
+        data["address"] = address.model_dump(mode="json", exclude_unset=True)
+    return _flatten(data)
 
 
 def all_values(model: BaseModel) -> Values:
@@ -146,6 +151,3 @@ def check_child(values: Values) -> None:
             "message": "Précisez le régime alimentaire lorsque « autre » est choisi.",
         }])
 
-
-def without_health(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k not in HEALTH_FIELDS}

@@ -286,3 +286,24 @@ async def test_sending_back_the_whole_file_as_shown_is_no_change(families: Famil
 
     assert (same_family.status, same_family.body["title"]) == (422, "Aucune modification.")
     assert (same_child.status, same_child.body["title"]) == (422, "Aucune modification.")
+
+
+async def test_guardians_are_proposed_and_applied_as_a_whole_list(families: Families) -> None:
+    family = await families.new_family()
+    guardians = [
+        {"civility": "Madame", "last_name": "Durand", "first_name": "Sophie",
+         "relationship": "mère", "phone_mobile": "06 01 02 03 04"},
+        {"civility": "Monsieur", "last_name": "Petit", "first_name": "Karim",
+         "relationship": "beau-père", "employer": "Mairie de Canet"},
+    ]
+    request = await families.call("PATCH", f"/families/{family['id']}",
+                                  headers=parent(family["id"]), json={"guardians": guardians})
+    assert request.status == 202
+    assert [c["field"] for c in request.body["changes"]] == ["guardians"]
+
+    assert (await families.decide(request.body["id"], "approve")).status == 200
+
+    shown = (await families.call("GET", f"/families/{family['id']}", headers=staff())).body
+    blanks = {"phone_mobile": None, "phone_home": None, "phone_work": None, "email": None,
+              "employer": None}
+    assert shown["guardians"] == [{**blanks, **g} for g in guardians]
