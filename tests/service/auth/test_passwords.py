@@ -1,6 +1,7 @@
 """Password policy, forgotten password links, reset, and change of password."""
 
 import hashlib
+import logging
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -278,3 +279,23 @@ async def test_change_password_needs_an_open_session(auth: Auth) -> None:
                                    json_body={"current_password": PASSWORD,
                                               "new_password": NEW_PASSWORD})
     assert status == 401
+
+
+async def test_no_password_or_token_reaches_the_logs(
+        auth: Auth, events: EventTap, caplog: pytest.LogCaptureFixture) -> None:
+    # Our own loggers at every level (setup_logging keeps the broker libraries, whose debug
+    # output dumps frames, at WARNING).
+    caplog.set_level(logging.DEBUG, logger="services")
+    account = await auth.create_account()
+    await auth.call("POST", "/sessions", json_body={"email": account["email"],
+                                                    "password": "un essai malheureux"})
+    tokens = await auth.login(account["email"])
+    link = await request_reset(auth, events, account["email"])
+    await auth.call("POST", "/password/reset", json_body={"token": link,
+                                                          "password": NEW_PASSWORD})
+    secrets = [PASSWORD, NEW_PASSWORD, "un essai malheureux", link, tokens["refresh_token"],
+               tokens["access_token"]]
+    logged = [repr(vars(record)) for record in caplog.records
+              if record.name.startswith("services")]
+    assert logged  # the service did log (logins, the reset)
+    assert not [s for s in secrets if any(s in line for line in logged)]

@@ -1,5 +1,7 @@
 """Login, access tokens and their keys, refresh rotation, logout."""
 
+import statistics
+import time
 import uuid
 
 import jwt
@@ -216,3 +218,22 @@ async def test_openapi_documents_the_contract_paths(auth: Auth) -> None:
             "/me/email", "/email/confirm", "/password/forgot", "/password/check",
             "/password/reset", "/accounts", "/accounts/{account_id}/invitation"} <= set(
         doc["paths"])
+
+
+async def test_login_takes_similar_time_for_unknown_accounts_and_wrong_passwords(
+        auth: Auth) -> None:
+    accounts = [await auth.create_account() for _ in range(5)]
+
+    async def timed(email: str) -> float:
+        started = time.perf_counter()
+        status, _, _ = await auth.call("POST", "/sessions", json_body={
+            "email": email, "password": "pas le bon mot de passe"})
+        assert status == 401
+        return time.perf_counter() - started
+
+    wrong, unknown = [], []
+    for account in accounts:  # one failure per account: no throttling gets in the way
+        wrong.append(await timed(account["email"]))
+        unknown.append(await timed(auth.new_email("nobody")))
+    a, b = statistics.median(wrong), statistics.median(unknown)
+    assert max(a, b) / min(a, b) < 3
