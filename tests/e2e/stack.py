@@ -9,7 +9,7 @@ import inspect
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -33,6 +33,9 @@ from services.auth.settings import Settings as AuthSettings
 from services.common import keys as common_keys
 from services.common.demo import DEMO_AGENT_EMAIL, DEMO_PARENT_EMAIL, DEMO_PASSWORD
 from services.common.settings import ServiceSettings
+from services.families.app import create_app as create_families
+from services.families.seed import seed_demo as seed_families
+from services.families.settings import Settings as FamiliesSettings
 from services.notifier.app import create_app as create_notifier
 from services.notifier.settings import Settings as NotifierSettings
 from tests.support import AMQP_URL, NAMESPACE, RUN, free_port, settings_for
@@ -72,6 +75,8 @@ class Part:
     create_app: Callable[..., web.Application]
     settings: type[ServiceSettings]
     overrides: Callable[["Stack"], dict[str, Any]] = lambda stack: {}
+    # Writes the part's demo data (SPEC §9) through its own code, once it runs.
+    seed: Callable[[web.Application], Awaitable[Any]] | None = None
 
 
 def _signing_key() -> str:
@@ -80,11 +85,21 @@ def _signing_key() -> str:
         serialization.NoEncryption()).decode()
 
 
+async def _seed_auth(app: web.Application) -> None:
+    await auth_accounts.seed_demo(app[auth_keys.CONTEXT], app[common_keys.DB])
+
+
+async def _seed_families(app: web.Application) -> None:
+    await seed_families(app[common_keys.DB])
+
+
 # The services behind the gateway, started in this order (auth first: it publishes the keys).
 # A new service is one line here (and its URL setting in `gateway_settings`).
 PARTS: list[Part] = [
     Part("auth", create_auth, AuthSettings, lambda stack: {
-        **FAST_HASHING, "signing_key": _signing_key(), "address_lock_after": 10_000}),
+        **FAST_HASHING, "signing_key": _signing_key(), "address_lock_after": 10_000},
+        seed=_seed_auth),
+    Part("families", create_families, FamiliesSettings, seed=_seed_families),
     Part("notifier", create_notifier, NotifierSettings, lambda stack: {
         "smtp_port": stack.smtp_port, "public_url": stack.gateway_url}),
 ]
@@ -120,7 +135,7 @@ class Stack:
             "public_url": self.gateway_url,
             "maildir": self.maildir,
             "auth_url": self.url("auth"),
-            # Nobody listens there until the families service joins the stack.
+            # Nobody listens there when the stack runs without the families service.
             "families_url": self.url("families") if "families" in self.servers
             else f"http://127.0.0.1:{free_port()}",
         }
@@ -211,15 +226,18 @@ async def running_stack(name: str, tmp: Path, *, demo: bool = True) -> AsyncIter
     try:
         async with contextlib.AsyncExitStack() as exits:
             for part in PARTS:
+                # Parts started before are reached at their test address (never 808x).
+                urls = {f"{started}_url": stack.url(started) for started in stack.servers}
                 settings = settings_for(
                     part.settings, database=f"test_{RUN}_{part.name}_{name}",
-                    namespace=stack.namespace, **part.overrides(stack))
+                    namespace=stack.namespace, **urls, **part.overrides(stack))
                 server = await _serve(part.create_app(settings=settings))
                 exits.push_async_callback(_stop, server)
                 stack.servers[part.name] = server
             if demo:
-                auth = stack.app("auth")
-                await auth_accounts.seed_demo(auth[auth_keys.CONTEXT], auth[common_keys.DB])
+                for part in PARTS:
+                    if part.seed is not None:
+                        await part.seed(stack.app(part.name))
             gateway = await exits.enter_async_context(
                 gateway_server(stack, port=stack.gateway_port))
             stack.servers["gateway"] = gateway

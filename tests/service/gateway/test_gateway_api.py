@@ -3,8 +3,10 @@
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.e2e.stack import NEW_PASSWORD, Stack
-from tests.service.gateway.conftest import Browser
+from services.common.demo import DEMO_PARENT_EMAIL, DEMO_PASSWORD
+from tests.e2e.stack import NEW_PASSWORD, Stack, gateway_server
+from tests.service.gateway.conftest import Browser, browser_session
+from tests.support import free_port
 
 PROBLEM = "application/problem+json"
 
@@ -60,16 +62,36 @@ async def test_dashboard_without_session_is_401(browser: Browser) -> None:
     assert problem["title"] == "Veuillez vous connecter."
 
 
-async def test_dashboard_aggregates_even_without_the_families_service(
-        browser: Browser, parent: dict[str, Any]) -> None:
-    headers = await token_login(browser, parent)
+async def test_dashboard_aggregates_account_family_and_children(browser: Browser) -> None:
+    demo = {"email": DEMO_PARENT_EMAIL, "password": DEMO_PASSWORD}
+    headers = await token_login(browser, demo)
     resp, body = await browser.api("GET", "/api/v1/me/dashboard", headers=headers)
     assert resp.status == 200
-    assert body["account"]["email"] == parent["email"]
-    assert body["account"]["pending_email"] is None
-    assert body["family"] is None and body["children"] == []
+    assert body["account"]["email"] == DEMO_PARENT_EMAIL
+    assert body["family"]["name"] == "Famille Martin"
+    assert sorted(c["first_name"] for c in body["children"]) == ["Hugo", "Léa"]
     assert body["reservations"] == [] and body["invoices"] == [] and body["payments"] == []
-    assert body["unavailable"] == ["family", "children"]
+    assert body["unavailable"] == []
+
+
+async def test_dashboard_answers_without_the_families_service(
+        stack: Stack, parent: dict[str, Any]) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    async with gateway_server(stack, families_url=nowhere) as alone, \
+            browser_session() as http:
+        browser = Browser(http, str(alone.make_url("")).rstrip("/"))
+        headers = await token_login(browser, parent)
+        resp, body = await browser.api("GET", "/api/v1/me/dashboard", headers=headers)
+        assert resp.status == 200
+        assert body["account"]["email"] == parent["email"]
+        assert body["family"] is None and body["children"] == []
+        assert body["unavailable"] == ["family", "children"]
+        page, html = await browser.get("/mon-compte", headers=headers)
+        assert page.status == 303  # pages use the cookie session, not a bearer token
+        await browser.login(parent["email"], parent["password"])
+        page, html = await browser.get("/mon-compte")
+        assert page.status == 200
+        assert "Ce service sera bientôt disponible en ligne." in html
 
 
 async def test_forgot_password_is_always_202(browser: Browser) -> None:
