@@ -22,7 +22,7 @@ from gateway.security import (
     set_cookie,
 )
 from services.common import keys as common_keys
-from services.common.errors import BadRequest, Gone, Unauthorized
+from services.common.errors import BadRequest, Gone, Unauthorized, ValidationFailed
 from services.common.tokens import Principal, bearer_token
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,13 @@ class RefreshCoalescer:
                 refresh_token, forwarded_for=forwarded_for(request)))
             flight = (now + self.ttl, task)
             self._flights[key] = flight
+            task.add_done_callback(lambda done: self._forget_failed(key, done))
         return await asyncio.shield(flight[1])
+
+    def _forget_failed(self, key: str, task: "asyncio.Future[Tokens]") -> None:
+        # A failure (auth unreachable…) is not remembered: the next request tries again.
+        if task.cancelled() or task.exception() is not None:
+            self._flights.pop(key, None)
 
 
 REFRESHER = web.AppKey("refresher", RefreshCoalescer)
@@ -103,7 +109,7 @@ def end_session(request: web.Request) -> None:
 async def _refreshed(request: web.Request, refresh_token: str) -> Session | None:
     try:
         tokens = await request.app[REFRESHER].refresh(request, refresh_token)
-    except (Unauthorized, BadRequest, Gone):
+    except (Unauthorized, BadRequest, Gone, ValidationFailed):
         end_session(request)
         return None
     start_session(request, tokens)

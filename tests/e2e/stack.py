@@ -206,10 +206,14 @@ async def _stop(server: TestServer) -> None:
 
 
 @contextlib.asynccontextmanager
-async def gateway_server(stack: Stack, *, port: int | None = None, **overrides: Any
-                         ) -> AsyncIterator[TestServer]:
-    """A gateway wired to the stack's services (the stack has one; tests may add others)."""
+async def gateway_server(stack: Stack, *, port: int | None = None,
+                         prepare: Callable[[web.Application], None] | None = None,
+                         **overrides: Any) -> AsyncIterator[TestServer]:
+    """A gateway wired to the stack's services (the stack has one; tests may add others,
+    `prepare` adjusting the app before it starts)."""
     app = create_gateway(settings=stack.gateway_settings(**overrides))
+    if prepare is not None:
+        prepare(app)
     server = await _serve(app, port=port)
     try:
         yield server

@@ -1,15 +1,21 @@
 """Logging in through the gateway: cookies, landing pages, redirects, logout, refresh."""
 
+import asyncio
 import time
+from html import unescape
 from typing import Any
 
 import jwt
+from aiohttp import web
 from yarl import URL
 
 from services.auth import keys as auth_keys
+from services.common import keys as common_keys
 from services.common.demo import DEMO_AGENT_EMAIL, DEMO_PARENT_EMAIL, DEMO_PASSWORD
+from services.common.tokens import StaticKeys, TokenVerifier
 from tests.e2e.stack import Stack, gateway_server
 from tests.service.gateway.conftest import Browser, browser_session
+from tests.support import TestTokens
 
 
 def set_cookie_header(resp: Any, name: str) -> str:
@@ -153,3 +159,50 @@ async def test_revoked_session_sends_back_to_the_login_page(
     assert page.status == 303
     assert page.headers["Location"] == "/connexion?next=%2Fmon-compte"
     assert browser.cookie("pf_access") is None
+
+
+async def test_access_token_refused_by_a_service_is_refreshed_once_and_retried(
+        stack: Stack, parent: dict[str, Any]) -> None:
+    # This gateway also trusts a signer auth does not know: a token of that signer passes the
+    # gateway's check but auth answers 401, as for a token revoked or signed by a retired key.
+    tokens = TestTokens()
+    auth_jwks = stack.app("auth")[auth_keys.CONTEXT].signer.jwks()
+
+    def trust_both(app: web.Application) -> None:
+        keys = {"keys": tokens.jwks()["keys"] + auth_jwks["keys"]}
+        app[common_keys.VERIFIER] = TokenVerifier(StaticKeys(keys), issuer=tokens.issuer,
+                                                  audience=tokens.audience)
+
+    async with gateway_server(stack, prepare=trust_both) as gateway, \
+            browser_session() as http:
+        browser = Browser(http, str(gateway.make_url("")).rstrip("/"))
+        await browser.login(parent["email"], parent["password"])
+        unknown = tokens.issue(role="parent", family_id=parent["family_id"],
+                               sub=str(parent["id"]))
+        http.cookie_jar.update_cookies({"pf_access": unknown}, URL(browser.base))
+        page, html = await browser.get("/mon-compte")
+        assert page.status == 200
+        assert parent["email"] in html
+        assert browser.cookie("pf_access") != unknown
+
+
+async def test_parallel_requests_share_one_refresh(stack: Stack,
+                                                   parent: dict[str, Any]) -> None:
+    # Auth treats a reused refresh token as theft and revokes the session: two tabs loading
+    # at once with an expiring token must not look like that.
+    async with gateway_server(stack, refresh_margin_seconds=100_000) as eager, \
+            browser_session() as http:
+        browser = Browser(http, str(eager.make_url("")).rstrip("/"))
+        await browser.login(parent["email"], parent["password"])
+        pages = await asyncio.gather(*(browser.get("/mon-compte") for _ in range(3)))
+        assert [resp.status for resp, _ in pages] == [200, 200, 200]
+        later, _ = await browser.get("/mon-compte")
+        assert later.status == 200
+
+
+async def test_parent_cannot_open_the_management_space(browser: Browser,
+                                                       parent: dict[str, Any]) -> None:
+    await browser.login(parent["email"], parent["password"])
+    resp, html = await browser.get("/gestion")
+    assert resp.status == 403
+    assert "Cet espace est réservé aux agents du service." in unescape(html)
