@@ -1,5 +1,7 @@
 """« Mes informations »: changing the login e-mail and the password (guide §5, §6)."""
 
+import contextlib
+
 from aiohttp import web
 
 from gateway import keys
@@ -7,7 +9,14 @@ from gateway.pages.account import MISMATCH, account_of, link_invalid
 from gateway.render import Form, flash, home_for, read_form, redirect, render
 from gateway.security import NO_REFERRER
 from gateway.session import forwarded_for, require_session, start_session, upstream
-from services.common.errors import Conflict, Gone, NotFound, ValidationFailed
+from services.common.errors import (
+    Conflict,
+    Gone,
+    NotFound,
+    Problem,
+    Unauthorized,
+    ValidationFailed,
+)
 
 routes = web.RouteTableDef()
 
@@ -34,11 +43,16 @@ async def login_change(request: web.Request) -> web.StreamResponse:
 
     try:
         await upstream(request, change)
-    except ValidationFailed as problem:
+    except Unauthorized:
+        raise
+    except Problem as problem:  # field errors, too many attempts, auth unreachable
         form.fail(problem, ("new_email", "password"))
         form.values["password"] = ""
-        me = await upstream(request, auth.me)
-        return render(request, "login_change.html", {"form": form, "me": me}, status=422)
+        me = None
+        with contextlib.suppress(Problem):
+            me = await upstream(request, auth.me)
+        return render(request, "login_change.html", {"form": form, "me": me},
+                      status=problem.status)
     flash(request, "email_change_requested")
     return redirect(home_for(session.principal.role))
 
@@ -86,6 +100,7 @@ async def password_change(request: web.Request) -> web.StreamResponse:
     session = await require_session(request)
     names = ("current_password", "new_password", "new_password_confirmation")
     form = await read_form(request, *names)
+    status = 422
     if form.values["new_password"] != form.values["new_password_confirmation"]:
         form.add("new_password_confirmation", MISMATCH)
     else:
@@ -96,13 +111,16 @@ async def password_change(request: web.Request) -> web.StreamResponse:
 
         try:
             await upstream(request, change)
-        except ValidationFailed as problem:
+        except Unauthorized:
+            raise
+        except Problem as problem:
             form.fail(problem, names[:2])
+            status = problem.status
         else:
             flash(request, "password_changed")
             return redirect(home_for(session.principal.role))
     for name in names:
         form.values[name] = ""
-    return render(request, "password_change.html", {"form": form}, status=422)
+    return render(request, "password_change.html", {"form": form}, status=status)
 
 
