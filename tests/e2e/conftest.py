@@ -19,8 +19,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 BLOCKING = ("serious", "critical")
 PHONE = {"width": 375, "height": 667}
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:

@@ -3,11 +3,14 @@ the dashboard, on a desktop and on a phone."""
 
 from typing import Any
 
+import pytest
 from playwright.async_api import BrowserContext, expect
 
 from services.common.demo import DEMO_PARENT_EMAIL, DEMO_PASSWORD
 from tests.e2e.conftest import PHONE, Visit, open_visit
 from tests.e2e.stack import NEW_PASSWORD, Stack
+
+pytestmark = pytest.mark.browser
 
 BLOCK_TITLES = [
     "Mes informations",
