@@ -1,4 +1,4 @@
-"""Jinja filters of the pages: French dates."""
+"""Jinja filters of the pages: French dates, unbreakable phone numbers."""
 
 from datetime import date, datetime
 from typing import Any
@@ -24,4 +24,9 @@ def french_date(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-FILTERS = {"french_date": french_date}
+def nowrap(value: Any) -> str:
+    """Spaces made non-breaking, so a phone number never splits across lines."""
+    return str(value).replace(" ", "\u00a0")
+
+
+FILTERS = {"french_date": french_date, "nowrap": nowrap}
