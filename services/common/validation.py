@@ -64,6 +64,8 @@ def french_message(error: Mapping[str, Any]) -> str:
         # Our validators raise ValueError with a French message; pydantic prefixes it.
         text = str(error.get("msg", ""))
         return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return MESSAGES["missing"]  # an empty field reads as a missing one
     template = MESSAGES.get(kind)
     if template is None:
         return DEFAULT_MESSAGE

@@ -65,3 +65,8 @@ def test_a_body_that_is_not_an_object_is_refused() -> None:
 def test_valid_data_passes() -> None:
     child = validate(Child, {"first_name": "Léa", "birth_date": "2020-05-01", "sex": "F"})
     assert child.birth_date == datetime.date(2020, 5, 1)
+
+
+def test_an_empty_required_text_reads_as_missing() -> None:
+    assert errors_of({"first_name": "", "birth_date": "2020-05-01", "sex": "F"}) == {
+        "first_name": "Ce champ est obligatoire."}

@@ -24,7 +24,7 @@ CREATE_CASES: list[tuple[dict[str, Any], dict[str, str]]] = [
     ({"phone_mobile": "12 34"}, {"phone_mobile": PHONE}),
     ({"email": "pas-une-adresse"}, {"email": "Adresse e-mail invalide."}),
     ({"name": "x" * 101}, {"name": "Ce champ doit contenir au plus 100 caractères."}),
-    ({"name": "   "}, {"name": "Ce champ doit contenir au moins 1 caractère(s)."}),
+    ({"name": "   "}, {"name": "Ce champ est obligatoire."}),
     ({"qf": -1}, {"qf": "La valeur doit être supérieure ou égale à 0."}),
     ({"caf_number": "12AB"},
      {"caf_number": "Le numéro d'allocataire CAF ne doit contenir que des chiffres (10 au plus)."}),
