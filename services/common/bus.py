@@ -142,6 +142,7 @@ class Consumer:
         self.queue_type = queue_type
         self.subscriptions: list[Subscription] = []
         self.channel: AbstractChannel | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
 
     def subscribe(self, event_type: str, handler: Handler) -> None:
         queue = queue_name(self.bus.namespace, self.name, event_type)
@@ -192,12 +193,16 @@ class Consumer:
         for sub in self.subscriptions:
             sub.consumer_tag = await sub.queues[0].consume(self._callback(sub))
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace: float = 10.0) -> None:
+        """Stop taking messages, let the ones in hand finish (their ack needs the channel
+        open), then close the channel."""
         for sub in self.subscriptions:
             if sub.consumer_tag and sub.queues:
                 with contextlib.suppress(Exception):
                     await sub.queues[0].cancel(sub.consumer_tag)
             sub.consumer_tag = None
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=grace)
         if self.channel is not None:
             with contextlib.suppress(Exception):
                 await self.channel.close()
@@ -222,6 +227,9 @@ class Consumer:
         return on_message
 
     async def handle(self, sub: Subscription, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
         token = request_id_var.set(message.correlation_id)
         try:
             try:
@@ -239,6 +247,8 @@ class Consumer:
                 await message.ack()
         finally:
             request_id_var.reset(token)
+            if task is not None:
+                self._inflight.discard(task)
 
     async def _process(self, sub: Subscription, envelope: Envelope) -> None:
         consumer = sub.queue.removeprefix(self.bus.namespace + ".")
