@@ -6,8 +6,8 @@ import inspect
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar, overload
 
 import aio_pika
 import asyncpg
@@ -27,9 +27,16 @@ PG_DSN = CommonSettings().pg_dsn
 AMQP_URL = CommonSettings().amqp_url
 
 S = TypeVar("S", bound=ServiceSettings)
+T = TypeVar("T")
 
 
-async def eventually(condition: Callable[[], Any], *, timeout: float = 10.0,
+@overload
+async def eventually(condition: Callable[[], Awaitable[T]], *, timeout: float = ...,
+                     interval: float = ...) -> T: ...
+@overload
+async def eventually(condition: Callable[[], T], *, timeout: float = ...,
+                     interval: float = ...) -> T: ...
+async def eventually(condition: Callable[[], Any], *, timeout: float = 15.0,
                      interval: float = 0.05) -> Any:
     """Wait until `condition()` (sync or async) returns something truthy, and return it;
     fail after `timeout` seconds."""

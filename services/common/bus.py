@@ -62,6 +62,20 @@ def to_message(envelope: Envelope, *, request_id: str | None, headers: dict[str,
     )
 
 
+def copy_message(message: AbstractIncomingMessage, headers: dict[str, Any]
+                 ) -> aio_pika.Message:
+    """The same event, persistent, with other headers (retries, dead letters, replays)."""
+    return aio_pika.Message(
+        body=message.body,
+        content_type=message.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
+        type=message.type,
+        correlation_id=message.correlation_id,
+        headers=headers,
+    )
+
+
 class Bus:
     """One robust connection; a publisher-confirm channel bound to the topic exchange."""
 
@@ -265,15 +279,7 @@ class Consumer:
         attempt = int(str(headers.get(ATTEMPT_HEADER, 0))) + 1
         headers[ATTEMPT_HEADER] = attempt
         headers[ERROR_HEADER] = repr(exc)[:500]
-        retry = aio_pika.Message(
-            body=message.body,
-            content_type=message.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message.message_id,
-            type=message.type,
-            correlation_id=message.correlation_id,
-            headers=headers,
-        )
+        retry = copy_message(message, headers)
         if not final and attempt <= len(self.retry_delays):
             target = retry_queue(sub.queue, self.retry_delays[attempt - 1])
             level = logging.WARNING
@@ -338,18 +344,8 @@ async def _walk_dead_letters(bus: Bus, queues: Iterable[str],
                 if replay(message):
                     fresh = {k: v for k, v in headers.items()
                              if k not in (ATTEMPT_HEADER, ERROR_HEADER)}
-                    await channel.default_exchange.publish(
-                        aio_pika.Message(
-                            body=message.body,
-                            content_type=message.content_type,
-                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                            message_id=message.message_id,
-                            type=message.type,
-                            correlation_id=message.correlation_id,
-                            headers=fresh,
-                        ),
-                        routing_key=main,
-                    )
+                    await channel.default_exchange.publish(copy_message(message, fresh),
+                                                           routing_key=main)
                     await message.ack()
                 else:
                     kept.append(message)

@@ -3,11 +3,8 @@
 Each stack has its own databases, its own exchange namespace and its own Maildir, so it never
 sees another test module's events or mails."""
 
-import asyncio
 import contextlib
-import inspect
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,7 +35,7 @@ from services.families.seed import seed_demo as seed_families
 from services.families.settings import Settings as FamiliesSettings
 from services.notifier.app import create_app as create_notifier
 from services.notifier.settings import Settings as NotifierSettings
-from tests.support import AMQP_URL, NAMESPACE, RUN, free_port, settings_for
+from tests.support import AMQP_URL, NAMESPACE, RUN, eventually, free_port, settings_for
 
 T = TypeVar("T")
 
@@ -52,19 +49,6 @@ __all__ = ["DEMO_AGENT_EMAIL", "DEMO_PARENT_EMAIL", "DEMO_PASSWORD", "NEW_PASSWO
            "PASSWORD", "Stack", "eventually", "running_stack"]
 
 
-async def eventually(probe: Callable[[], Any], *, timeout: float = 15.0,
-                     interval: float = 0.05) -> Any:
-    """Poll `probe` (plain or async) until it gives something truthy; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {probe}")
-        await asyncio.sleep(interval)
 
 
 @dataclass(frozen=True)
@@ -270,4 +254,3 @@ async def _delete_exchange(namespace: str) -> None:
         channel = await connection.channel()
         with contextlib.suppress(Exception):
             await channel.exchange_delete(f"{namespace}.events")
-

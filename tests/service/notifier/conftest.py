@@ -1,15 +1,12 @@
 """The notifier against a real SMTP sink, real RabbitMQ and PostgreSQL; helpers to read mails."""
 
-import asyncio
 import contextlib
-import inspect
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 import aio_pika
 import pytest
@@ -22,32 +19,13 @@ from services.common.bus import queue_name
 from services.common.events import Envelope, Event
 from services.notifier.app import create_app
 from services.notifier.settings import Settings
-from tests.support import AMQP_URL, NAMESPACE, RUN, free_port, serve, settings_for
+from tests.support import AMQP_URL, NAMESPACE, RUN, eventually, free_port, serve, settings_for
 
 T = TypeVar("T")
 
 PUBLIC_URL = "https://famille.example.test"
 
 
-@overload
-async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = ...,
-                     interval: float = ...) -> T: ...
-@overload
-async def eventually(probe: Callable[[], T], *, timeout: float = ...,
-                     interval: float = ...) -> T: ...
-async def eventually(probe: Callable[[], Any], *, timeout: float = 10.0,
-                     interval: float = 0.05) -> Any:
-    """Poll `probe` (plain or async) until it gives something truthy; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {probe}")
-        await asyncio.sleep(interval)
 
 
 def address(label: str) -> str:
