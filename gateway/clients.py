@@ -67,8 +67,11 @@ class Upstream:
 
     async def call(self, method: str, path: str, *, token: str | None = None,
                    json: Any = None, params: dict[str, str] | None = None,
-                   forwarded_for: str | None = None) -> Any:
+                   forwarded_for: str | None = None, if_match: int | None = None) -> Any:
         headers = {"Accept": f"application/json, {PROBLEM_JSON}"}
+        if if_match is not None:
+            # The version the visitor saw: the service refuses (409) if it moved since.
+            headers["If-Match"] = f'"{if_match}"'
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if forwarded_for:
@@ -140,6 +143,24 @@ def _model(model: type[M], body: Any, upstream: str) -> M:
         raise ServiceUnavailable() from exc
 
 
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ServiceUnavailable()
+    return body
+
+
+def _objects(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, list):
+        raise ServiceUnavailable()
+    return [item for item in body if isinstance(item, dict)]
+
+
+def _page(page: int, page_size: int, **filters: str | None) -> dict[str, str]:
+    params = {"page": str(page), "page_size": str(page_size)}
+    params.update({name: value for name, value in filters.items() if value})
+    return params
+
+
 class AuthClient(Upstream):
     """Accounts, sessions and one-time links (docs/contracts.md, auth)."""
 
@@ -188,23 +209,105 @@ class AuthClient(Upstream):
                                forwarded_for=forwarded_for)
         return _model(Tokens, body, self.name)
 
+    async def accounts(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The family's accounts with their invitation state (staff)."""
+        return _objects(await self.call("GET", "/accounts", token=token,
+                                        params={"family_id": str(family_id)}))
+
+    async def reissue_invitation(self, token: str, account_id: uuid.UUID) -> None:
+        await self.call("POST", f"/accounts/{account_id}/invitation", token=token)
+
 
 class FamiliesClient(Upstream):
-    """The family file (docs/contracts.md, families); answers passed through as JSON."""
+    """The family file (docs/contracts.md, families); answers passed through as JSON, so the
+    service's French messages and new fields reach the pages and the API unchanged."""
+
+    # ---- a family and its children (the parent's own, or any for staff) ----
 
     async def family(self, token: str, family_id: uuid.UUID) -> dict[str, Any]:
-        body = await self.call("GET", f"/families/{family_id}", token=token)
-        if not isinstance(body, dict):
-            raise ServiceUnavailable()
-        return body
+        return _object(await self.call("GET", f"/families/{family_id}", token=token))
+
+    async def children_page(self, token: str, family_id: uuid.UUID) -> dict[str, Any]:
+        """`{items, pending_children}`: the children, and those asked for awaiting staff."""
+        body = _object(await self.call("GET", f"/families/{family_id}/children", token=token))
+        return {"items": _objects(body.get("items")),
+                "pending_children": _objects(body.get("pending_children", []))}
 
     async def children(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
-        body = await self.call("GET", f"/families/{family_id}/children", token=token)
-        if isinstance(body, dict) and isinstance(body.get("items"), list):
-            body = body["items"]
-        if not isinstance(body, list):
-            raise ServiceUnavailable()
-        return [c for c in body if isinstance(c, dict)]
+        body = _object(await self.call("GET", f"/families/{family_id}/children", token=token))
+        return _objects(body.get("items"))
+
+    async def pending_children(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
+        body = _object(await self.call("GET", f"/families/{family_id}/children", token=token))
+        return _objects(body.get("pending_children", []))
+
+    async def child(self, token: str, family_id: uuid.UUID, child_id: uuid.UUID
+                    ) -> dict[str, Any]:
+        return _object(await self.call("GET", f"/families/{family_id}/children/{child_id}",
+                                       token=token))
+
+    async def change_family(self, token: str, family_id: uuid.UUID, patch: dict[str, Any], *,
+                            version: int | None = None) -> dict[str, Any]:
+        """A parent's change request (202), or the file changed at once for staff (200)."""
+        return _object(await self.call("PATCH", f"/families/{family_id}", token=token,
+                                       json=patch, if_match=version))
+
+    async def add_child(self, token: str, family_id: uuid.UUID, body: dict[str, Any]
+                        ) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/families/{family_id}/children", token=token,
+                                       json=body))
+
+    async def change_child(self, token: str, family_id: uuid.UUID, child_id: uuid.UUID,
+                           patch: dict[str, Any], *, version: int | None = None
+                           ) -> dict[str, Any]:
+        return _object(await self.call("PATCH", f"/families/{family_id}/children/{child_id}",
+                                       token=token, json=patch, if_match=version))
+
+    async def change_requests(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
+        body = _object(await self.call("GET", f"/families/{family_id}/change-requests",
+                                       token=token))
+        return _objects(body.get("items"))
+
+    async def export(self, token: str, family_id: uuid.UUID) -> dict[str, Any]:
+        """Everything held about the family (RGPD)."""
+        return _object(await self.call("GET", f"/families/{family_id}/export", token=token))
+
+    # ---- staff ----
+
+    async def search(self, token: str, *, q: str | None, page: int = 1, page_size: int = 20
+                     ) -> dict[str, Any]:
+        return _object(await self.call("GET", "/families", token=token,
+                                       params=_page(page, page_size, q=q)))
+
+    async def create_family(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _object(await self.call("POST", "/families", token=token, json=body))
+
+    async def set_qf(self, token: str, family_id: uuid.UUID, *, qf: str | None,
+                     comment: str | None) -> dict[str, Any]:
+        # The QF goes as typed: the service parses it and says what is wrong with it.
+        return _object(await self.call("PUT", f"/families/{family_id}/qf", token=token,
+                                       json={"qf": qf, "comment": comment}))
+
+    async def queue(self, token: str, *, family_id: uuid.UUID | None = None,
+                    state: str = "pending", page: int = 1, page_size: int = 20
+                    ) -> dict[str, Any]:
+        params = _page(page, page_size, state=state,
+                       family_id=str(family_id) if family_id else None)
+        return _object(await self.call("GET", "/change-requests", token=token, params=params))
+
+    async def change_request(self, token: str, request_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("GET", f"/change-requests/{request_id}", token=token))
+
+    async def decide(self, token: str, request_id: uuid.UUID, *, decision: str,
+                     comment: str | None) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/change-requests/{request_id}/decision",
+                                       token=token,
+                                       json={"decision": decision, "comment": comment}))
+
+    async def audit(self, token: str, *, family_id: uuid.UUID | None = None, page: int = 1,
+                    page_size: int = 50) -> dict[str, Any]:
+        params = _page(page, page_size, family_id=str(family_id) if family_id else None)
+        return _object(await self.call("GET", "/audit", token=token, params=params))
 
 
 @dataclass(frozen=True)

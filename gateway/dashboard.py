@@ -35,6 +35,8 @@ class Dashboard(BaseModel):
     account: AccountView
     family: dict[str, Any] | None = None
     children: list[dict[str, Any]] = Field(default_factory=list)
+    # Children the parent asked to add, awaiting validation by staff.
+    pending_children: list[dict[str, Any]] = Field(default_factory=list)
     # Filled by the reservations and billing services once they exist.
     reservations: list[dict[str, Any]] = Field(default_factory=list)
     invoices: list[dict[str, Any]] = Field(default_factory=list)
@@ -68,9 +70,16 @@ async def _children(clients: Clients, token: str, who: Principal) -> Any:
     return await clients.families.children(token, who.family_id)
 
 
+async def _pending_children(clients: Clients, token: str, who: Principal) -> Any:
+    if who.family_id is None:
+        return []
+    return await clients.families.pending_children(token, who.family_id)
+
+
 SECTIONS: list[Section] = [
     Section("family", _family, None),
     Section("children", _children, []),
+    Section("pending_children", _pending_children, []),
 ]
 
 
