@@ -1,0 +1,319 @@
+"""« Mes informations »: the family file form, the change requests, the RGPD export (guide §4).
+
+Every change goes to the families service, which validates it and turns it into a change
+request; the gateway only sends the fields the parent changed and shows the service's answer.
+"""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from gateway import keys
+from gateway.messages import CIVILITIES, REQUEST_STATES, REQUEST_SUBJECTS
+from gateway.render import PARENT_HOME, Form, flash, redirect, render
+from gateway.session import require_session, upstream
+from gateway.templating import PARIS
+from services.common.errors import Forbidden, Problem, Unauthorized, ValidationFailed
+
+routes = web.RouteTableDef()
+
+FAMILY_FORM = "/mon-compte/famille"
+REQUESTS = "/mon-compte/demandes"
+EXPORT = "/mon-compte/mes-donnees"
+
+# The file's single values, named as the families service names them.
+ADDRESS = "address."
+SCALARS = ("name", "address.line1", "address.line2", "address.postal_code", "address.city",
+           "phone_home", "phone_mobile", "phone_work", "caf_number")
+GUARDIAN_KEYS = ("civility", "last_name", "first_name", "relationship", "phone_mobile",
+                 "phone_home", "phone_work", "email", "employer")
+CONTACT_KEYS = ("name", "relationship", "phone")
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """A list of persons, edited without script as a fixed number of rows (empty ones
+    ignored)."""
+
+    name: str
+    keys: tuple[str, ...]
+    max_rows: int
+    min_rows: int
+
+
+LISTS = (
+    ListSpec("guardians", GUARDIAN_KEYS, max_rows=2, min_rows=2),
+    ListSpec("emergency_contacts", CONTACT_KEYS, max_rows=10, min_rows=2),
+    ListSpec("authorized_pickups", CONTACT_KEYS, max_rows=10, min_rows=2),
+)
+
+
+async def parent_family(request: web.Request) -> uuid.UUID:
+    """The family of the logged-in parent (from the session's token, never from the page)."""
+    who = (await require_session(request)).principal
+    if who.role != "parent" or who.family_id is None:
+        raise Forbidden("Cette page est réservée aux familles.")
+    return who.family_id
+
+
+# ---- the file as values, as form fields, as a change ------------------------------------------
+
+def file_values(family: Mapping[str, Any]) -> dict[str, Any]:
+    """The file in force, by field name (`address.city`), lists whole."""
+    address = family.get("address") or {}
+    values: dict[str, Any] = {}
+    for field in SCALARS:
+        values[field] = (address.get(field.removeprefix(ADDRESS))
+                         if field.startswith(ADDRESS) else family.get(field))
+    for spec in LISTS:
+        values[spec.name] = list(family.get(spec.name) or [])
+    return values
+
+
+def pending_of(record: Mapping[str, Any]) -> dict[str, Any]:
+    """field → value awaiting validation (`pending` of a family or child answer)."""
+    pending = record.get("pending") or {}
+    return {field: p.get("value") for field, p in pending.items() if isinstance(p, dict)}
+
+
+def proposed_values(family: Mapping[str, Any]) -> dict[str, Any]:
+    """What the parent last asked for: values in force overlaid with those awaiting
+    validation (the form starts from these, and only what differs from them is sent)."""
+    return file_values(family) | pending_of(family)
+
+
+def form_values(values: Mapping[str, Any]) -> dict[str, str]:
+    """Values as the form's fields hold them (`guardians.0.last_name`)."""
+    out = {field: _text(values.get(field)) for field in SCALARS}
+    for spec in LISTS:
+        for index, item in enumerate(values.get(spec.name) or []):
+            for key in spec.keys:
+                out[f"{spec.name}.{index}.{key}"] = _text(item.get(key))
+    return out
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def field_names(*extra: str) -> tuple[str, ...]:
+    """Every field of the family form (each list row included)."""
+    names = [*extra, *SCALARS]
+    for spec in LISTS:
+        names += [f"{spec.name}.{i}.{key}" for i in range(spec.max_rows) for key in spec.keys]
+    return tuple(names)
+
+
+def read_fields(data: MultiDictProxy[Any], names: tuple[str, ...]) -> Form:
+    values = {}
+    for name in names:
+        value = data.get(name)
+        values[name] = value if isinstance(value, str) else ""
+    return Form(values=values)
+
+
+def row_counts(values: Mapping[str, str]) -> dict[str, int]:
+    """Rows to show per list: the filled ones and at least one empty row to add a person."""
+    counts = {}
+    for spec in LISTS:
+        filled = [i for i in range(spec.max_rows)
+                  if any(values.get(f"{spec.name}.{i}.{k}", "").strip() for k in spec.keys)]
+        last = max(filled, default=-1)
+        counts[spec.name] = min(spec.max_rows, max(spec.min_rows, last + 2))
+    return counts
+
+
+@dataclass
+class Submission:
+    """A form turned into the service's JSON body; `rows` maps each sent list item back to
+    its row in the form (empty rows are skipped), so an error lands by the right field."""
+
+    body: dict[str, Any]
+    rows: dict[str, list[int]]
+
+    def form_field(self, field: str) -> str:
+        parts = field.split(".")
+        if len(parts) > 1 and parts[0] in self.rows and parts[1].isdigit():
+            sent, rows = int(parts[1]), self.rows[parts[0]]
+            if sent < len(rows):
+                parts[1] = str(rows[sent])
+        return ".".join(parts)
+
+    def show(self, form: Form, problem: Problem, names: tuple[str, ...]) -> None:
+        """The service's refusal by the form's fields (its field paths mapped to rows)."""
+        if problem.errors:
+            problem.errors = [{**e, "field": self.form_field(str(e.get("field", "")))}
+                              for e in problem.errors]
+        form.fail(problem, names)
+
+
+def _persons(values: Mapping[str, str], spec: ListSpec) -> tuple[list[dict[str, str]], list[int]]:
+    persons, rows = [], []
+    for index in range(spec.max_rows):
+        person = {key: value for key in spec.keys
+                  if (value := values.get(f"{spec.name}.{index}.{key}", "").strip())}
+        if person:
+            persons.append(person)
+            rows.append(index)
+    return persons, rows
+
+
+def _comparable(persons: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{key: item.get(key) for key in keys if item.get(key) not in (None, "")}
+            for item in persons or [] if isinstance(item, dict)]
+
+
+def family_submission(values: Mapping[str, str], baseline: Mapping[str, Any] | None,
+                      *, extra: tuple[str, ...] = ()) -> Submission:
+    """The body for the families service. With a `baseline` (what the form started from):
+    only the fields the parent changed. Without: a new file, every filled field (`extra`
+    fields such as the e-mail included)."""
+    body: dict[str, Any] = {}
+    address: dict[str, Any] = {}
+    for field in (*extra, *SCALARS):
+        new = values.get(field, "").strip()
+        if baseline is None and not new:
+            continue  # a new file: what is filled in
+        if baseline is not None and new == _text(baseline.get(field)).strip():
+            continue  # unchanged
+        # An emptied field is sent as null: the service clears it, or says it is required.
+        if field.startswith(ADDRESS):
+            address[field.removeprefix(ADDRESS)] = new or None
+        else:
+            body[field] = new or None
+    if address or baseline is None:
+        body["address"] = address
+    rows: dict[str, list[int]] = {}
+    for spec in LISTS:
+        persons, rows[spec.name] = _persons(values, spec)
+        if baseline is None:
+            if persons:
+                body[spec.name] = persons
+        elif persons != _comparable(baseline.get(spec.name), spec.keys):
+            body[spec.name] = persons
+    return Submission(body, rows)
+
+
+def nothing_changed(problem: Problem) -> bool:
+    """The service's « Aucune modification. »: a refusal about no field in particular."""
+    return isinstance(problem, ValidationFailed) and not problem.errors
+
+
+def version_of(data: MultiDictProxy[Any]) -> int | None:
+    value = data.get("version")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+# ---- « Modifier les informations de la famille » ----------------------------------------------
+
+def family_form_page(request: web.Request, family: Mapping[str, Any], form: Form, *,
+                     version: int | None, notice: str | None = None, status: int = 200
+                     ) -> web.Response:
+    return render(request, "family/family_form.html", {
+        "family": family,
+        "form": form,
+        "version": version,
+        "in_force": file_values(family),
+        "pending": pending_of(family),
+        "rows": row_counts(form.values),
+        "civilities": [(c, c) for c in CIVILITIES],
+        "notice": notice,
+    }, status=status)
+
+
+@routes.get(FAMILY_FORM)
+async def family_form(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    families = request.app[keys.CLIENTS].families
+    family = await upstream(request, lambda token: families.family(token, family_id))
+    form = Form(values=form_values(proposed_values(family)))
+    return family_form_page(request, family, form, version=family.get("version"))
+
+
+@routes.post(FAMILY_FORM)
+async def family_change(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    families = request.app[keys.CLIENTS].families
+    data = await request.post()
+    names = field_names()
+    form = read_fields(data, names)
+    version = version_of(data)
+    family = await upstream(request, lambda token: families.family(token, family_id))
+    submission = family_submission(form.values, proposed_values(family))
+    try:
+        await upstream(request, lambda token: families.change_family(
+            token, family_id, submission.body, version=version))
+    except Unauthorized:
+        raise
+    except Problem as problem:
+        if nothing_changed(problem):
+            return family_form_page(request, family, form, version=version,
+                                    notice=problem.title, status=problem.status)
+        submission.show(form, problem, names)
+        return family_form_page(request, family, form, version=version,
+                                status=problem.status)
+    flash(request, "family_change_requested")
+    return redirect(PARENT_HOME)
+
+
+# ---- « Mes demandes de modification » ---------------------------------------------------------
+
+def request_subject(item: Mapping[str, Any], child_names: Mapping[str, str]) -> str:
+    """« Informations de l'enfant Léa Martin », « Ajout d'un enfant : Jules Martin »…"""
+    subject = REQUEST_SUBJECTS.get(str(item.get("target")), "Demande")
+    if item.get("target") == "new_child":
+        values = {c.get("field"): c.get("new") for c in item.get("changes") or []}
+        new = f"{values.get('first_name') or ''} {values.get('last_name') or ''}".strip()
+        return f"{subject} : {new}" if new else subject
+    name = item.get("child_name") or child_names.get(str(item.get("child_id")))
+    return f"{subject} {name}" if item.get("target") == "child" and name else subject
+
+
+def state_legend() -> list[tuple[str, str]]:
+    return [(icon, f"{label} : {text}") for icon, label, text in REQUEST_STATES.values()]
+
+
+@routes.get(REQUESTS)
+async def change_requests(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    families = request.app[keys.CLIENTS].families
+
+    async def load(token: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        items, children = await asyncio.gather(families.change_requests(token, family_id),
+                                               families.children_page(token, family_id))
+        return items, children
+
+    items, children = await upstream(request, load)
+    names = {str(c.get("id")): f"{c.get('first_name', '')} {c.get('last_name', '')}".strip()
+             for c in children["items"]}
+    return render(request, "family/requests.html", {
+        "requests": [{**item, "subject": request_subject(item, names)} for item in items],
+        "states": REQUEST_STATES,
+        "legend": state_legend(),
+    })
+
+
+# ---- « Télécharger mes données » (RGPD) --------------------------------------------------------
+
+def export_response(data: Mapping[str, Any], filename: str) -> web.Response:
+    return web.Response(
+        text=json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@routes.get(EXPORT)
+async def export(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    families = request.app[keys.CLIENTS].families
+    data = await upstream(request, lambda token: families.export(token, family_id))
+    day = datetime.now(PARIS).date().isoformat()
+    return export_response(data, f"portail-famille-mes-donnees-{day}.json")
