@@ -2,11 +2,11 @@
 
 from aiohttp import web
 
-from gateway.api import me, session
+from gateway.api import family, me, session
 
 PREFIX = "/api/v1"
 # Add an area's module here.
-AREAS = [session, me]
+AREAS = [session, me, family]
 
 
 def setup_api(app: web.Application) -> None:

@@ -3,10 +3,19 @@
 from aiohttp import web
 
 from gateway import keys
-from gateway.pages import account, dashboard, devmail, profile, staff
+from gateway.pages import (
+    account,
+    children,
+    dashboard,
+    devmail,
+    family,
+    profile,
+    staff,
+    staff_families,
+)
 
 # Add an area's module here (its routes are registered in this order).
-AREAS = [account, dashboard, profile, staff]
+AREAS = [account, dashboard, profile, family, children, staff, staff_families]
 
 
 def setup_pages(app: web.Application) -> None:

@@ -1,17 +1,233 @@
-"""« Espace gestion »: the staff's entry (a placeholder until the back-office areas land)."""
+"""« Espace gestion »: the staff's home, the validation queue of change requests and the audit
+trail. Families have their pages in `staff_families`. Every rule is the families service's."""
+
+import asyncio
+import math
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.render import STAFF_HOME, render
-from gateway.session import require_session
-from services.common.errors import Forbidden
+from gateway import keys
+from gateway.clients import FamiliesClient
+from gateway.messages import AUDIT_ACTIONS, CONFLICT_TITLE, REQUEST_STATES, ROLES
+from gateway.pages.family import request_subject
+from gateway.render import STAFF_HOME, Form, flash, read_form, redirect, render, safe_next
+from gateway.session import Session, require_session, upstream
+from gateway.templating import family_value
+from services.common.errors import Forbidden, NotFound, Problem, Unauthorized
 
 routes = web.RouteTableDef()
 
+QUEUE = STAFF_HOME + "/demandes"
+AUDIT = STAFF_HOME + "/journal"
+FAMILIES = STAFF_HOME + "/familles"
+STAFF_ONLY = "Cet espace est réservé aux agents du service."
+
+T = dict[str, Any]
+
+
+async def staff_session(request: web.Request) -> Session:
+    """Staff and admins only: a parent gets a « forbidden » page, a visitor the login page."""
+    session = await require_session(request)
+    if not session.principal.is_staff:
+        raise Forbidden(STAFF_ONLY)
+    return session
+
+
+def uuid_in(request: web.Request, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError as exc:
+        raise NotFound("Cette page n'existe pas ou n'existe plus.") from exc
+
+
+def uuid_query(request: web.Request, name: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request.query.get(name, ""))
+    except ValueError:
+        return None
+
+
+def page_query(request: web.Request) -> int:
+    value = request.query.get("page", "1")
+    return min(int(value), 10000) if value.isdigit() and int(value) > 0 else 1
+
+
+def pager(data: Mapping[str, Any], path: str, **params: str | None) -> dict[str, Any]:
+    """Previous/next links of a `{total, page, page_size}` answer, keeping the filters."""
+    page, size, total = int(data.get("page", 1)), int(data.get("page_size", 20)), \
+        int(data.get("total", 0))
+    pages = max(1, math.ceil(total / size)) if size else 1
+    kept = {k: v for k, v in params.items() if v}
+
+    def link(number: int) -> str:
+        return f"{path}?{urlencode({**kept, 'page': str(number)})}"
+
+    return {"page": page, "pages": pages, "total": total,
+            "previous": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if page < pages else None}
+
+
+async def _pending_total(families: FamiliesClient, token: str) -> int | None:
+    """The number of requests awaiting validation, for the navigation (None if unknown)."""
+    try:
+        page = await families.queue(token, page_size=1)
+    except Unauthorized:
+        raise
+    except Problem:
+        return None
+    total = page.get("total")
+    return total if isinstance(total, int) else None
+
+
+async def staff_load(request: web.Request, load: Callable[[str], Awaitable[T]]) -> T:
+    """`load(token)` and, in parallel, the count of requests to validate (`pending_total`)."""
+    await staff_session(request)
+    families = request.app[keys.CLIENTS].families
+
+    async def both(token: str) -> T:
+        data, total = await asyncio.gather(load(token), _pending_total(families, token))
+        return {**data, "pending_total": total}
+
+    return await upstream(request, both)
+
+
+async def nothing(token: str) -> T:
+    return {}
+
+
+def render_staff(request: web.Request, template: str, context: Mapping[str, Any], *,
+                 status: int = 200) -> web.Response:
+    return render(request, template, {"states": REQUEST_STATES, **context}, status=status)
+
+
+# ---- home ---------------------------------------------------------------------------------------
 
 @routes.get(STAFF_HOME)
 async def staff_home(request: web.Request) -> web.StreamResponse:
-    session = await require_session(request)
-    if not session.principal.is_staff:
-        raise Forbidden("Cet espace est réservé aux agents du service.")
-    return render(request, "staff.html")
+    data = await staff_load(request, nothing)
+    return render_staff(request, "gestion/home.html", data)
+
+
+# ---- validation queue ---------------------------------------------------------------------------
+
+def with_subjects(items: list[T]) -> list[T]:
+    return [{**item, "subject": request_subject(item, {})} for item in items]
+
+
+@routes.get(QUEUE)
+async def queue(request: web.Request) -> web.StreamResponse:
+    family_id = uuid_query(request, "famille")
+    page = page_query(request)
+    families = request.app[keys.CLIENTS].families
+
+    async def load(token: str) -> T:
+        return {"queue": await families.queue(token, family_id=family_id, page=page)}
+
+    data = await staff_load(request, load)
+    items = with_subjects(data["queue"].get("items", []))
+    here = f"{QUEUE}?famille={family_id}" if family_id else QUEUE
+    return render_staff(request, "gestion/queue.html", {
+        **data, "items": items, "family_id": family_id, "here": here,
+        "pager": pager(data["queue"], QUEUE, famille=str(family_id) if family_id else None),
+        "conflict_title": CONFLICT_TITLE})
+
+
+def request_page(request: web.Request, data: T, form: Form, back: str, *, status: int = 200
+                 ) -> web.Response:
+    item = with_subjects([data["item"]])[0]
+    return render_staff(request, "gestion/request.html", {
+        **data, "item": item, "form": form, "back": back, "conflict_title": CONFLICT_TITLE},
+        status=status)
+
+
+@routes.get(QUEUE + "/{request_id}")
+async def one_request(request: web.Request) -> web.StreamResponse:
+    request_id = uuid_in(request, "request_id")
+    families = request.app[keys.CLIENTS].families
+
+    async def load(token: str) -> T:
+        return {"item": await families.change_request(token, request_id)}
+
+    data = await staff_load(request, load)
+    return request_page(request, data, Form(), QUEUE)
+
+
+@routes.post(QUEUE + "/{request_id}/decision")
+async def decide(request: web.Request) -> web.StreamResponse:
+    await staff_session(request)
+    request_id = uuid_in(request, "request_id")
+    families = request.app[keys.CLIENTS].families
+    form = await read_form(request, "decision", "comment", "retour")
+    back = safe_next(form.values["retour"])
+    back = back if back and back.startswith(QUEUE) else QUEUE
+    decision = form.values["decision"]
+    try:
+        await upstream(request, lambda token: families.decide(
+            token, request_id, decision=decision, comment=form.values["comment"].strip() or None))
+    except Unauthorized:
+        raise
+    except Problem as problem:
+        form.fail(problem, ("comment",))
+
+        async def load(token: str) -> T:
+            return {"item": await families.change_request(token, request_id)}
+
+        data = await staff_load(request, load)
+        return request_page(request, data, form, back, status=problem.status)
+    flash(request, "request_approved" if decision == "approve" else "request_rejected")
+    return redirect(back)
+
+
+# ---- audit trail --------------------------------------------------------------------------------
+
+def _change_line(change: Mapping[str, Any]) -> str:
+    field = str(change.get("field", ""))
+    before = family_value(change.get("old"), field).replace("\n", " ; ")
+    after = family_value(change.get("new"), field).replace("\n", " ; ")
+    return f"{change.get('label', field)} : {before} → {after}"
+
+
+def audit_lines(entry: Mapping[str, Any]) -> list[str]:
+    """What an audit entry's details say, in French lines."""
+    details = entry.get("details") or {}
+    lines: list[str] = []
+    values = details.get("values")
+    if isinstance(values, dict):
+        if values.get("name"):
+            lines.append(f"Famille : {values['name']}")
+        if values.get("first_name") or values.get("last_name"):
+            lines.append(f"Enfant : {values.get('first_name', '')} "
+                         f"{values.get('last_name', '')}".rstrip())
+    if details.get("email"):
+        lines.append(f"Adresse mail : {details['email']}")
+    for change in details.get("changes") or []:
+        if isinstance(change, dict):
+            lines.append(_change_line(change))
+    if "old" in details or "new" in details:
+        lines.append(f"{family_value(details.get('old'))} → {family_value(details.get('new'))}")
+    if details.get("comment"):
+        lines.append(f"Commentaire : {details['comment']}")
+    return lines
+
+
+@routes.get(AUDIT)
+async def audit(request: web.Request) -> web.StreamResponse:
+    family_id = uuid_query(request, "famille")
+    page = page_query(request)
+    families = request.app[keys.CLIENTS].families
+
+    async def load(token: str) -> T:
+        return {"audit": await families.audit(token, family_id=family_id, page=page)}
+
+    data = await staff_load(request, load)
+    entries = [{**entry, "lines": audit_lines(entry),
+                "action_label": AUDIT_ACTIONS.get(str(entry.get("action")), entry.get("action")),
+                "role_label": ROLES.get(str(entry.get("actor_role")), entry.get("actor_role"))}
+               for entry in data["audit"].get("items", [])]
+    return render_staff(request, "gestion/audit.html", {
+        **data, "entries": entries, "family_id": family_id,
+        "pager": pager(data["audit"], AUDIT, famille=str(family_id) if family_id else None)})

@@ -1,0 +1,225 @@
+"""« Espace gestion » — families: search, a family's page (file, children, accounts, QF),
+« Créer une famille » (its parent is invited by e-mail by the system), RGPD export."""
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from gateway import keys
+from gateway.messages import ACCOUNT_STATES, CIVILITIES
+from gateway.pages.family import (
+    LISTS,
+    export_response,
+    family_submission,
+    field_names,
+    file_values,
+    pending_of,
+    read_fields,
+    row_counts,
+)
+from gateway.pages.staff import (
+    FAMILIES,
+    QUEUE,
+    T,
+    page_query,
+    pager,
+    render_staff,
+    staff_load,
+    staff_session,
+    uuid_in,
+)
+from gateway.render import Form, flash, read_form, redirect
+from gateway.session import upstream
+from gateway.templating import PARIS
+from services.common.errors import Problem, Unauthorized
+
+routes = web.RouteTableDef()
+
+NEW_FAMILY = FAMILIES + "/nouvelle"
+FAMILY = FAMILIES + "/{family_id}"
+# The new file's own fields, besides those a parent may change.
+CREATE_EXTRA = ("email", "qf")
+
+
+# ---- search -------------------------------------------------------------------------------------
+
+@routes.get(FAMILIES)
+async def families_list(request: web.Request) -> web.StreamResponse:
+    q = request.query.get("q", "").strip()
+    page = page_query(request)
+    families = request.app[keys.CLIENTS].families
+    error: Problem | None = None
+
+    async def load(token: str) -> T:
+        nonlocal error
+        try:
+            return {"found": await families.search(token, q=q or None, page=page)}
+        except Unauthorized:
+            raise
+        except Problem as problem:  # e.g. a search text too long: said by the search box
+            error = problem
+            return {"found": {"items": [], "total": 0, "page": 1, "page_size": 20}}
+
+    data = await staff_load(request, load)
+    form = Form(values={"q": q})
+    if error is not None:
+        error.errors = [{**e, "field": "q"} for e in error.errors or []]
+        form.fail(error, ("q",))
+    return render_staff(request, "gestion/families.html", {
+        **data, "form": form, "q": q, "items": data["found"].get("items", []),
+        "pager": pager(data["found"], FAMILIES, q=q or None)},
+        status=error.status if error else 200)
+
+
+# ---- « Créer une famille » ----------------------------------------------------------------------
+
+def create_page(request: web.Request, data: T, form: Form, *, status: int = 200
+                ) -> web.Response:
+    return render_staff(request, "gestion/family_new.html", {
+        **data, "form": form, "rows": row_counts(form.values), "pending": {}, "in_force": {},
+        "civilities": [(c, c) for c in CIVILITIES], "qf_editable": True}, status=status)
+
+
+async def _nothing(token: str) -> T:
+    return {}
+
+
+@routes.get(NEW_FAMILY)
+async def new_family_page(request: web.Request) -> web.StreamResponse:
+    data = await staff_load(request, _nothing)
+    return create_page(request, data, Form())
+
+
+@routes.post(NEW_FAMILY)
+async def new_family(request: web.Request) -> web.StreamResponse:
+    await staff_session(request)
+    families = request.app[keys.CLIENTS].families
+    names = field_names(*CREATE_EXTRA)
+    form = read_fields(await request.post(), names)
+    submission = family_submission(form.values, None, extra=CREATE_EXTRA)
+    try:
+        created = await upstream(request, lambda token: families.create_family(
+            token, submission.body))
+    except Unauthorized:
+        raise
+    except Problem as problem:
+        submission.show(form, problem, names)
+        return create_page(request, await staff_load(request, _nothing), form,
+                           status=problem.status)
+    flash(request, "family_created")
+    return redirect(f"{FAMILIES}/{created.get('id')}")
+
+
+# ---- a family's page ----------------------------------------------------------------------------
+
+def invitation_state(account: dict[str, Any]) -> str:
+    """« Invitation envoyée… (valable jusqu'au …) » / « … expirée » / « Compte activé »."""
+    state = ACCOUNT_STATES.get(str(account.get("status")), str(account.get("status")))
+    expires = account.get("invitation_expires_at")
+    if account.get("status") != "invited" or not isinstance(expires, str):
+        return state
+    try:
+        at = datetime.fromisoformat(expires)
+    except ValueError:
+        return state
+    if at <= datetime.now(PARIS):
+        return f"{state} — l'invitation a expiré"
+    return state
+
+
+async def load_family(request: web.Request, family_id: uuid.UUID) -> T:
+    """The file, the children, the accounts (auth may be unavailable: said on the page) and
+    the family's requests awaiting validation, in parallel."""
+    clients = request.app[keys.CLIENTS]
+
+    async def load(token: str) -> T:
+        family, children, accounts, waiting = await asyncio.gather(
+            clients.families.family(token, family_id),
+            clients.families.children_page(token, family_id),
+            clients.auth.accounts(token, family_id),
+            clients.families.queue(token, family_id=family_id, page_size=1),
+            return_exceptions=True)
+        for part in (family, children, waiting):
+            if isinstance(part, BaseException):
+                raise part
+        if isinstance(accounts, Unauthorized):
+            raise accounts
+        return {"family": family, "children": children,
+                "accounts": None if isinstance(accounts, BaseException) else accounts,
+                "waiting": waiting}
+
+    return await staff_load(request, load)
+
+
+def family_page(request: web.Request, data: T, *, qf_form: Form | None = None,
+                error: str | None = None, status: int = 200) -> web.Response:
+    family = data["family"]
+    accounts = data["accounts"]
+    qf = family.get("qf")
+    return render_staff(request, "gestion/family.html", {
+        **data,
+        "in_force": file_values(family),
+        "pending": pending_of(family),
+        "lists": [spec.name for spec in LISTS],
+        "accounts": None if accounts is None else
+        [{**a, "state": invitation_state(a)} for a in accounts],
+        "qf_form": qf_form or Form(values={"qf": "" if qf is None else str(qf)}),
+        "error": error,
+        "queue_link": f"{QUEUE}?famille={family.get('id')}",
+    }, status=status)
+
+
+@routes.get(FAMILY)
+async def family(request: web.Request) -> web.StreamResponse:
+    family_id = uuid_in(request, "family_id")
+    return family_page(request, await load_family(request, family_id))
+
+
+@routes.post(FAMILY + "/qf")
+async def set_qf(request: web.Request) -> web.StreamResponse:
+    await staff_session(request)
+    family_id = uuid_in(request, "family_id")
+    families = request.app[keys.CLIENTS].families
+    form = await read_form(request, "qf", "comment")
+    qf = form.values["qf"].strip() or None
+    comment = form.values["comment"].strip() or None
+    try:
+        await upstream(request, lambda token: families.set_qf(token, family_id, qf=qf,
+                                                              comment=comment))
+    except Unauthorized:
+        raise
+    except Problem as problem:
+        form.fail(problem, ("qf", "comment"))
+        return family_page(request, await load_family(request, family_id), qf_form=form,
+                           status=problem.status)
+    flash(request, "qf_set")
+    return redirect(f"{FAMILIES}/{family_id}")
+
+
+@routes.post(FAMILY + "/comptes/{account_id}/invitation")
+async def reissue_invitation(request: web.Request) -> web.StreamResponse:
+    await staff_session(request)
+    family_id = uuid_in(request, "family_id")
+    account_id = uuid_in(request, "account_id")
+    auth = request.app[keys.CLIENTS].auth
+    try:
+        await upstream(request, lambda token: auth.reissue_invitation(token, account_id))
+    except Unauthorized:
+        raise
+    except Problem as problem:  # already active, unknown account, auth unavailable
+        return family_page(request, await load_family(request, family_id),
+                           error=problem.title, status=problem.status)
+    flash(request, "invitation_sent")
+    return redirect(f"{FAMILIES}/{family_id}")
+
+
+@routes.get(FAMILY + "/export")
+async def export(request: web.Request) -> web.StreamResponse:
+    await staff_session(request)
+    family_id = uuid_in(request, "family_id")
+    families = request.app[keys.CLIENTS].families
+    data = await upstream(request, lambda token: families.export(token, family_id))
+    return export_response(data, f"famille-{family_id}.json")
