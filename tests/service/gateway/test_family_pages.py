@@ -1,0 +1,353 @@
+"""The parent's pages of the family file over HTTP: « Mes informations », the family form (only
+what changed is sent), the children, the change requests, the RGPD download, CSRF."""
+
+import json
+import re
+import uuid
+
+import pytest
+
+from services.common.demo import DEMO_CHILD_LEA_ID
+from tests.e2e.stack import Stack
+from tests.service.gateway.conftest import Browser
+from tests.service.gateway.family_support import (
+    Family,
+    child_of,
+    decide,
+    errors_in,
+    form_of,
+    new_family,
+    requests_of,
+    text_of,
+)
+
+FAMILY_FORM = "/mon-compte/famille"
+SAVED = ("Vos modifications ont été enregistrées. Elles seront appliquées après validation "
+         "par les responsables de pôles.")
+
+
+@pytest.fixture
+async def family(stack: Stack) -> Family:
+    return await new_family(stack, children=("Léa",))
+
+
+@pytest.fixture
+async def parent(browser: Browser, family: Family) -> Browser:
+    """The family's parent, logged in."""
+    await browser.login(family.email, family.password)
+    return browser
+
+
+async def change_family(browser: Browser, **changes: str) -> tuple[int, str]:
+    """Submit the family form as the page fills it, with `changes` (form field names with
+    `__` for `.`)."""
+    _, html = await browser.get(FAMILY_FORM)
+    data = form_of(html, FAMILY_FORM)
+    data.update({name.replace("__", "."): value for name, value in changes.items()})
+    resp, page = await browser.post_form(FAMILY_FORM, data, csrf=data["csrf"])
+    return resp.status, page
+
+
+# ---- « Mes informations » and the family form --------------------------------------------------
+
+async def test_dashboard_shows_the_family_file_and_its_actions(parent: Browser,
+                                                              family: Family) -> None:
+    _, html = await parent.get("/mon-compte")
+    text = text_of(html)
+    assert family.name in text
+    assert "12 rue des Oliviers 34800 Clermont-l'Hérault" in text
+    assert "Madame Claire Testeur (mère) — portable : 06 12 34 56 78" in text
+    assert "Numéro d'allocataire CAF 7654321" in text
+    assert "Quotient familial (QF) 620 — fixé par le service à partir de votre attestation CAF." \
+        in text
+    for action in ("Modifier les informations de la famille", "Modifier mon login",
+                   "Modifier mon mot de passe", "Mes demandes de modification",
+                   "Télécharger mes données"):
+        assert action in text
+
+
+async def test_family_form_is_prefilled_with_the_values_in_force(parent: Browser,
+                                                                  family: Family) -> None:
+    resp, html = await parent.get(FAMILY_FORM)
+    assert resp.status == 200
+    data = form_of(html, FAMILY_FORM)
+    assert data["name"] == family.name
+    assert data["address.line1"] == "12 rue des Oliviers"
+    assert data["guardians.0.civility"] == "Madame"
+    assert data["guardians.1.last_name"] == ""  # the second guardian's row, empty
+    assert data["emergency_contacts.0.name"] == "" and "emergency_contacts.1.name" in data
+    assert "Le formulaire montre les informations en vigueur." in text_of(html)
+    assert 'name="qf"' not in html  # read-only: set by the service
+
+
+async def test_saving_sends_only_the_changed_fields_and_says_they_await_validation(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    status, _ = await change_family(parent, address__line1="3 place de la Mairie")
+    assert status == 303
+    [request] = await requests_of(stack, family.id)
+    assert [c["field"] for c in request["changes"]] == ["address.line1"]
+    _, html = await parent.get("/mon-compte")
+    assert SAVED in text_of(html)
+
+
+async def test_pending_value_is_shown_beside_the_value_in_force(parent: Browser) -> None:
+    await change_family(parent, address__line1="3 place de la Mairie")
+    _, html = await parent.get("/mon-compte")
+    text = text_of(html)
+    assert ("Adresse 12 rue des Oliviers 34800 Clermont-l'Hérault En attente de validation : "
+            "3 place de la Mairie 34800 Clermont-l'Hérault") in text
+    assert '<img src="/static/icons/pending.svg"' in html
+
+
+async def test_form_starts_from_the_pending_values_and_says_which(parent: Browser) -> None:
+    await change_family(parent, address__line1="3 place de la Mairie")
+    _, html = await parent.get(FAMILY_FORM)
+    assert form_of(html, FAMILY_FORM)["address.line1"] == "3 place de la Mairie"
+    assert ("En attente de validation. Valeur en vigueur : 12 rue des Oliviers."
+            in text_of(html))
+    assert 'aria-describedby="f-address.line1-hint"' in html
+
+
+async def test_a_second_change_keeps_the_first_one_pending(parent: Browser, stack: Stack,
+                                                           family: Family) -> None:
+    await change_family(parent, address__line1="3 place de la Mairie")
+    await change_family(parent, phone_home="04 67 00 00 00")
+    pending = [r for r in await requests_of(stack, family.id) if r["state"] == "pending"]
+    assert [[c["field"] for c in r["changes"]] for r in pending] == [
+        ["address.line1", "phone_home"]]
+
+
+async def test_saving_nothing_new_says_so_and_records_nothing(parent: Browser, stack: Stack,
+                                                              family: Family) -> None:
+    status, html = await change_family(parent)
+    assert status == 422
+    assert '<div class="notice notice--info" role="status">' in html
+    assert "Aucune modification." in text_of(html)
+    assert 'id="error-summary"' not in html
+    assert await requests_of(stack, family.id) == []
+
+
+async def test_refused_values_are_shown_by_their_fields_and_nothing_is_recorded(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    status, html = await change_family(parent, address__postal_code="3480",
+                                       phone_home="12")
+    assert status == 422
+    assert errors_in(html) == {
+        "address.postal_code": "Le code postal doit comporter 5 chiffres.",
+        "phone_home": "Numéro de téléphone invalide (10 chiffres, par exemple 06 12 34 56 78).",
+    }
+    assert re.search(r'id="f-address.postal_code"[^>]*aria-invalid="true"', html)
+    assert form_of(html, FAMILY_FORM)["address.postal_code"] == "3480"  # kept as typed
+    assert await requests_of(stack, family.id) == []
+
+
+async def test_an_error_lands_on_its_row_even_after_an_empty_one(parent: Browser) -> None:
+    # Row 0 stays empty and is not sent: the service's "item 0" is the form's row 1.
+    status, html = await change_family(parent, emergency_contacts__1__name="Jean Voisin")
+    assert status == 422
+    errors = errors_in(html)
+    assert errors["emergency_contacts.1.relationship"] == "Ce champ est obligatoire."
+    assert errors["emergency_contacts.1.phone"] == "Ce champ est obligatoire."
+    assert 'id="f-emergency_contacts.1.phone-error"' in html
+
+
+async def test_a_filled_row_adds_a_person(parent: Browser, stack: Stack,
+                                          family: Family) -> None:
+    status, _ = await change_family(parent, authorized_pickups__0__name="Anne Dupuis",
+                                    authorized_pickups__0__relationship="grand-mère",
+                                    authorized_pickups__0__phone="0611223344")
+    assert status == 303
+    [request] = await requests_of(stack, family.id)
+    [change] = request["changes"]
+    assert change["field"] == "authorized_pickups"
+    assert change["new"] == [{"name": "Anne Dupuis", "relationship": "grand-mère",
+                              "phone": "06 11 22 33 44"}]
+
+
+async def test_emptying_a_row_removes_the_person(parent: Browser, stack: Stack,
+                                                 family: Family) -> None:
+    status, _ = await change_family(parent, **{f"guardians__0__{key}": "" for key in (
+        "civility", "last_name", "first_name", "relationship", "phone_mobile")})
+    assert status == 303
+    [request] = await requests_of(stack, family.id)
+    assert [(c["field"], c["new"]) for c in request["changes"]] == [("guardians", [])]
+
+
+async def test_family_form_without_csrf_is_refused_and_records_nothing(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    _, html = await parent.get(FAMILY_FORM)
+    data = form_of(html, FAMILY_FORM)
+    data["name"] = "Famille Piratée"
+    del data["csrf"]
+    resp, page = await parent.post_form(FAMILY_FORM, data, csrf=None)
+    assert resp.status == 403
+    assert "Le formulaire a expiré" in page
+    assert await requests_of(stack, family.id) == []
+
+
+async def test_family_form_needs_a_login(browser: Browser) -> None:
+    resp, _ = await browser.get(FAMILY_FORM)
+    assert resp.status == 303
+    assert resp.headers["Location"] == "/connexion?next=%2Fmon-compte%2Ffamille"
+
+
+# ---- « Mes enfants » ----------------------------------------------------------------------------
+
+async def test_children_block_lists_age_class_and_actions(parent: Browser,
+                                                          family: Family) -> None:
+    _, html = await parent.get("/mon-compte")
+    text = text_of(html)
+    assert "Léa Testeur" in text and "— CE1" in text
+    assert re.search(r"Léa Testeur \d+ ans — CE1", text)
+    child_id = family.children["Léa"]
+    assert f'href="/mon-compte/enfants/{child_id}"' in html
+    assert f'href="/mon-compte/enfants/{child_id}/modifier"' in html
+    assert "Voir la fiche de Léa Testeur" in text
+    assert 'href="/mon-compte/enfants/ajouter"' in html
+
+
+async def test_child_page_shows_the_health_information(parent: Browser, family: Family) -> None:
+    resp, html = await parent.get(f"/mon-compte/enfants/{family.children['Léa']}")
+    assert resp.status == 200
+    text = text_of(html)
+    assert "Fiche de Léa Testeur" in text
+    assert "Allergies Arachide" in text
+    assert "PAI (projet d'accueil individualisé) Oui" in text
+    assert "Détails du PAI Trousse d'urgence" in text
+    assert "Médecin traitant Docteur Roux" in text
+
+
+@pytest.mark.parametrize("suffix", ["", "/modifier"])
+async def test_another_family_child_is_a_page_not_found(parent: Browser, suffix: str) -> None:
+    resp, html = await parent.get(f"/mon-compte/enfants/{DEMO_CHILD_LEA_ID}{suffix}")
+    assert resp.status == 404
+    assert "Arachide" not in html and "Léa" not in html
+
+
+async def test_changing_another_family_child_is_refused_and_records_nothing(
+        parent: Browser, stack: Stack) -> None:
+    other = await new_family(stack, children=("Zélie",))
+    child_id = other.children["Zélie"]
+    csrf = await parent.csrf("/mon-compte/enfants/ajouter")
+    resp, _ = await parent.post_form(f"/mon-compte/enfants/{child_id}/modifier", {
+        "first_name": "Piratée"}, csrf=csrf)
+    assert resp.status == 404
+    assert await requests_of(stack, other.id) == []
+    assert (await child_of(stack, other.id, child_id))["first_name"] == "Zélie"
+
+
+async def test_child_address_that_is_not_an_id_is_a_page_not_found(parent: Browser) -> None:
+    resp, _ = await parent.get("/mon-compte/enfants/pas-un-identifiant")
+    assert resp.status == 404
+
+
+async def test_child_change_is_a_request_and_the_child_is_marked_pending(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    path = f"/mon-compte/enfants/{family.children['Léa']}/modifier"
+    _, html = await parent.get(path)
+    data = form_of(html, path)
+    assert data["pai"] == "oui" and data["school_level"] == "CE1"
+    data.update({"school_level": "CE2", "allowed_to_leave_alone": "oui"})
+    resp, _ = await parent.post_form(path, data, csrf=data["csrf"])
+    assert resp.status == 303
+    [request] = await requests_of(stack, family.id)
+    assert [(c["field"], c["new"]) for c in request["changes"]] == [
+        ("school_level", "CE2"), ("allowed_to_leave_alone", True)]
+    _, html = await parent.get("/mon-compte")
+    assert SAVED in text_of(html)
+    assert "Modification en attente de validation" in text_of(html)
+
+
+async def test_child_form_shows_the_service_refusal_by_the_field(parent: Browser, stack: Stack,
+                                                                 family: Family) -> None:
+    path = f"/mon-compte/enfants/{family.children['Léa']}/modifier"
+    _, html = await parent.get(path)
+    data = form_of(html, path)
+    data.update({"diet": "other", "diet_detail": ""})
+    resp, page = await parent.post_form(path, data, csrf=data["csrf"])
+    assert resp.status == 422
+    assert errors_in(page) == {
+        "diet_detail": "Précisez le régime alimentaire lorsque « autre » est choisi."}
+    assert await requests_of(stack, family.id) == []
+
+
+async def test_added_child_is_listed_awaiting_validation(parent: Browser, stack: Stack,
+                                                         family: Family) -> None:
+    resp, _ = await parent.post_form("/mon-compte/enfants/ajouter", {
+        "last_name": "Testeur", "first_name": "Jules", "birth_date": "2022-05-06", "sex": "M",
+        "diet": "none", "pai": "non"})
+    assert resp.status == 303
+    [request] = await requests_of(stack, family.id)
+    assert request["target"] == "new_child"
+    _, html = await parent.get("/mon-compte")
+    text = text_of(html)
+    assert ("Votre demande d'ajout d'enfant a été enregistrée. Elle sera appliquée après "
+            "validation par les responsables de pôles.") in text
+    assert "Jules Testeur" in text and "Ajout en attente de validation" in text
+
+
+async def test_added_child_refused_by_the_service_keeps_the_form(parent: Browser,
+                                                                 stack: Stack,
+                                                                 family: Family) -> None:
+    resp, html = await parent.post_form("/mon-compte/enfants/ajouter", {
+        "first_name": "Jules", "birth_date": "2090-01-01", "diet": "none"})
+    assert resp.status == 422
+    assert errors_in(html) == {
+        "last_name": "Ce champ est obligatoire.",
+        "birth_date": "La date de naissance doit être dans le passé.",
+        "sex": "Ce champ est obligatoire.",
+    }
+    assert form_of(html, "/mon-compte/enfants/ajouter")["first_name"] == "Jules"
+    assert await requests_of(stack, family.id) == []
+
+
+async def test_add_child_form_without_csrf_is_refused(parent: Browser, stack: Stack,
+                                                      family: Family) -> None:
+    resp, _ = await parent.post_form("/mon-compte/enfants/ajouter", {
+        "last_name": "Testeur", "first_name": "Jules", "birth_date": "2022-05-06",
+        "sex": "M"}, csrf=None)
+    assert resp.status == 403
+    assert await requests_of(stack, family.id) == []
+
+
+# ---- « Mes demandes de modification », « Télécharger mes données » -------------------------------
+
+async def test_change_requests_page_shows_states_comment_and_legend(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    await change_family(parent, phone_home="0467000000")
+    [request] = await requests_of(stack, family.id)
+    await decide(stack, request["id"], "reject", "Numéro à confirmer par téléphone.")
+    resp, html = await parent.get("/mon-compte/demandes")
+    assert resp.status == 200
+    text = text_of(html)
+    assert "Informations de la famille" in text
+    assert "Refusée" in text
+    assert "Téléphone du domicile non renseigné 04 67 00 00 00" in text
+    assert "Commentaire du service : Numéro à confirmer par téléphone." in text
+    assert '<details class="legend">' in html
+    assert "En attente de validation : les responsables de pôles" in text
+
+
+async def test_download_my_data_is_a_json_attachment(parent: Browser, family: Family) -> None:
+    resp, body = await parent.get("/mon-compte/mes-donnees")
+    assert resp.status == 200
+    assert resp.content_type == "application/json"
+    assert resp.headers["Content-Disposition"].startswith(
+        'attachment; filename="portail-famille-mes-donnees-')
+    assert resp.headers["Cache-Control"] == "no-store"
+    data = json.loads(body)
+    assert data["family"]["id"] == str(family.id)
+    assert [c["first_name"] for c in data["children"]] == ["Léa"]
+
+
+async def test_staff_cannot_use_the_parent_pages(browser: Browser, stack: Stack) -> None:
+    agent = await stack.create_account(role="staff")
+    await browser.login(agent["email"], agent["password"])
+    resp, html = await browser.get(FAMILY_FORM)
+    assert resp.status == 403
+    assert "Cette page est réservée aux familles." in html
+
+
+async def test_unknown_child_is_a_page_not_found(parent: Browser) -> None:
+    resp, _ = await parent.get(f"/mon-compte/enfants/{uuid.uuid4()}")
+    assert resp.status == 404

@@ -1,0 +1,350 @@
+"""The staff back-office `/gestion` over HTTP: access, families, creation and invitation, QF,
+the validation queue (old and new side by side, conflicts), decisions, the audit trail."""
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from services.families import service as families_service
+from services.families.schemas import FamilyPatch
+from tests.e2e.stack import Stack
+from tests.service.gateway.conftest import Browser, browser_session
+from tests.service.gateway.family_support import (
+    SETUP,
+    Family,
+    bearer,
+    errors_in,
+    families_db,
+    file_of,
+    form_of,
+    new_family,
+    requests_of,
+    staff_account,
+    text_of,
+)
+
+STAFF_PAGES = ["/gestion", "/gestion/familles", "/gestion/familles/nouvelle",
+               "/gestion/demandes", "/gestion/journal"]
+
+
+@pytest.fixture
+async def agent(browser: Browser, stack: Stack) -> Browser:
+    """A staff member, logged in."""
+    account = await staff_account(stack)
+    await browser.login(account["email"], account["password"])
+    return browser
+
+
+@pytest.fixture
+async def family(stack: Stack) -> Family:
+    return await new_family(stack, children=("Léa",))
+
+
+async def parent_asks(stack: Stack, family: Family, body: dict[str, Any]) -> uuid.UUID:
+    """The family's parent proposes a change (through the gateway's API); its request id."""
+    async with browser_session() as http:
+        browser = Browser(http, stack.gateway_url)
+        headers = await bearer(browser, family.login)
+        resp, request = await browser.api("PATCH", "/api/v1/family", headers=headers, body=body)
+        assert resp.status == 202, request
+        return uuid.UUID(request["id"])
+
+
+def pending_count(html: str) -> int:
+    found = re.search(r'Demandes à valider <span class="count">\((\d+)\)</span>', html)
+    assert found, "no count of requests in the navigation"
+    return int(found.group(1))
+
+
+# ---- access -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [*STAFF_PAGES, f"/gestion/familles/{uuid.uuid4()}"])
+async def test_staff_pages_are_forbidden_to_parents(browser: Browser, family: Family,
+                                                    path: str) -> None:
+    await browser.login(family.email, family.password)
+    resp, html = await browser.get(path)
+    assert resp.status == 403
+    assert "Cet espace est réservé aux agents du service." in text_of(html)
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+async def test_staff_pages_send_visitors_to_the_login_page(browser: Browser, path: str) -> None:
+    resp, _ = await browser.get(path)
+    assert resp.status == 303
+    assert resp.headers["Location"].startswith("/connexion?next=%2Fgestion")
+
+
+async def test_staff_forms_are_refused_to_parents(browser: Browser, stack: Stack,
+                                                  family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"name": "Famille Autre"})
+    await browser.login(family.email, family.password)
+    csrf = await browser.csrf("/mon-compte/famille")
+    resp, _ = await browser.post_form(f"/gestion/demandes/{request_id}/decision",
+                                      {"decision": "approve", "comment": ""}, csrf=csrf)
+    assert resp.status == 403
+    resp, _ = await browser.post_form(f"/gestion/familles/{family.id}/qf", {"qf": "1"},
+                                      csrf=csrf)
+    assert resp.status == 403
+    assert (await file_of(stack, family.id))["qf"] == 620
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["pending"]
+
+
+async def test_navigation_counts_the_requests_to_validate(agent: Browser, stack: Stack,
+                                                         family: Family) -> None:
+    _, html = await agent.get("/gestion")
+    before = pending_count(html)
+    await parent_asks(stack, family, {"name": "Famille Renommée"})
+    _, html = await agent.get("/gestion/familles")
+    assert pending_count(html) == before + 1
+    assert 'aria-current="page">Familles' in html
+
+
+# ---- families -----------------------------------------------------------------------------------
+
+async def test_search_finds_a_family_by_its_child_first_name(agent: Browser,
+                                                             stack: Stack) -> None:
+    first_name = "Prénom" + uuid.uuid4().hex[:6]
+    found = await new_family(stack, children=(first_name,))
+    resp, html = await agent.get(f"/gestion/familles?q={first_name}")
+    assert resp.status == 200
+    assert f'href="/gestion/familles/{found.id}"' in html
+    assert f"1 famille pour « {first_name} »." in text_of(html)
+
+
+async def test_search_results_are_paginated(agent: Browser, stack: Stack) -> None:
+    word = "Pagination" + uuid.uuid4().hex[:6]
+    for index in range(21):
+        await new_family(stack, name=f"Famille {word} {index:02d}")
+    _, html = await agent.get(f"/gestion/familles?q={word}")
+    assert "Page 1 sur 2" in html
+    assert html.count(f"Famille {word}") == 20
+    link = re.search(r'<a href="([^"]+)" rel="next">Page suivante</a>', html)
+    assert link
+    _, second = await agent.get(link.group(1).replace("&amp;", "&"))
+    assert "Page 2 sur 2" in second
+    assert second.count(f"Famille {word}") == 1
+
+
+async def test_too_long_search_is_said_by_the_search_box(agent: Browser) -> None:
+    resp, html = await agent.get("/gestion/familles?q=" + "a" * 101)
+    assert resp.status == 422
+    assert errors_in(html) == {"q": "Ce champ doit contenir au plus 100 caractères."}
+
+
+async def test_family_page_shows_the_file_children_health_flags_and_account(
+        agent: Browser, family: Family) -> None:
+    resp, html = await agent.get(f"/gestion/familles/{family.id}")
+    assert resp.status == 200
+    text = text_of(html)
+    assert family.name in text
+    assert "12 rue des Oliviers" in text
+    assert "Léa Testeur" in text and "PAI" in text and "Allergies : Arachide" in text
+    assert family.email in text and "Compte activé" in text
+    assert "Renvoyer l'invitation" not in text
+
+
+async def test_unknown_family_is_a_page_not_found(agent: Browser) -> None:
+    resp, _ = await agent.get(f"/gestion/familles/{uuid.uuid4()}")
+    assert resp.status == 404
+
+
+async def test_creating_a_family_invites_its_parent_by_email(agent: Browser,
+                                                             stack: Stack) -> None:
+    email = stack.new_email("nouvelle")
+    resp, _ = await agent.post_form("/gestion/familles/nouvelle", {
+        "email": email, "name": "Famille Nouvelle", "address.line1": "1 rue Haute",
+        "address.postal_code": "34800", "address.city": "Clermont-l'Hérault", "qf": "450",
+        "guardians.0.civility": "Madame", "guardians.0.last_name": "Nouvelle",
+        "guardians.0.first_name": "Inès", "guardians.0.relationship": "mère"})
+    assert resp.status == 303
+    location = resp.headers["Location"]
+    assert re.fullmatch(r"/gestion/familles/[0-9a-f-]{36}", location)
+    mail = await stack.mail_to(email)
+    assert mail["Subject"] == "Bienvenue sur le Portail Famille : choisissez votre mot de passe"
+    assert "bienvenue=1" in stack.link_in(mail)
+    _, html = await agent.get(location)
+    text = text_of(html)
+    assert "La famille a été créée." in text
+    assert "QF en vigueur : 450" in text
+    assert "Madame Inès Nouvelle (mère)" in text
+
+
+async def test_created_family_account_shows_the_invitation_and_it_can_be_sent_again(
+        agent: Browser, stack: Stack) -> None:
+    email = stack.new_email("invitee")
+    resp, _ = await agent.post_form("/gestion/familles/nouvelle", {
+        "email": email, "name": "Famille Invitée", "address.line1": "1 rue Basse",
+        "address.postal_code": "34800", "address.city": "Clermont-l'Hérault"})
+    location = resp.headers["Location"]
+    await stack.mail_to(email)
+    _, html = await agent.get(location)
+    assert "Invitation envoyée, mot de passe pas encore choisi" in text_of(html)
+    action = re.search(r'action="(/gestion/familles/[^"]+/invitation)"', html)
+    assert action
+    resp, _ = await agent.post_form(action.group(1), {}, page=location)
+    assert resp.status == 303
+    await stack.mail_to(email, count=2)
+    _, html = await agent.get(location)
+    assert "Une nouvelle invitation a été envoyée par e-mail." in text_of(html)
+
+
+async def test_creating_a_family_shows_the_service_refusals_by_the_fields(
+        agent: Browser, family: Family) -> None:
+    resp, html = await agent.post_form("/gestion/familles/nouvelle", {
+        "email": family.email, "name": "Famille Doublon", "address.line1": "1 rue Haute",
+        "address.postal_code": "348", "address.city": "Clermont-l'Hérault"})
+    assert resp.status == 422
+    assert errors_in(html) == {"address.postal_code": "Le code postal doit comporter 5 chiffres."}
+    resp, html = await agent.post_form("/gestion/familles/nouvelle", {
+        "email": family.email, "name": "Famille Doublon", "address.line1": "1 rue Haute",
+        "address.postal_code": "34800", "address.city": "Clermont-l'Hérault"})
+    assert resp.status == 422
+    assert errors_in(html) == {"email": "Une famille utilise déjà cette adresse e-mail."}
+    assert form_of(html, "/gestion/familles/nouvelle")["name"] == "Famille Doublon"
+
+
+async def test_create_form_without_csrf_creates_nothing(agent: Browser, stack: Stack) -> None:
+    name = "Famille " + uuid.uuid4().hex[:8]
+    resp, _ = await agent.post_form("/gestion/familles/nouvelle", {
+        "email": stack.new_email(), "name": name, "address.line1": "1 rue Haute",
+        "address.postal_code": "34800", "address.city": "Clermont"}, csrf=None)
+    assert resp.status == 403
+    _, html = await agent.get(f"/gestion/familles?q={name}")
+    assert "0 famille pour" in text_of(html)
+
+
+async def test_quotient_familial_is_set_with_a_comment_kept_in_the_journal(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    page = f"/gestion/familles/{family.id}"
+    resp, _ = await agent.post_form(f"{page}/qf", {"qf": "910", "comment": "Attestation 2027"},
+                                    page=page)
+    assert resp.status == 303
+    assert (await file_of(stack, family.id))["qf"] == 910
+    _, html = await agent.get(page)
+    assert "Le quotient familial a été enregistré." in text_of(html)
+    _, html = await agent.get(f"/gestion/journal?famille={family.id}")
+    text = text_of(html)
+    assert "Quotient familial modifié Agent" in text
+    assert "620 → 910 Commentaire : Attestation 2027" in text
+
+
+async def test_invalid_quotient_familial_is_refused_by_its_field(agent: Browser, stack: Stack,
+                                                                 family: Family) -> None:
+    page = f"/gestion/familles/{family.id}"
+    resp, html = await agent.post_form(f"{page}/qf", {"qf": "beaucoup"}, page=page)
+    assert resp.status == 422
+    assert errors_in(html) == {"qf": "Ce champ doit être un nombre entier."}
+    assert (await file_of(stack, family.id))["qf"] == 620
+
+
+# ---- validation queue ---------------------------------------------------------------------------
+
+async def test_queue_shows_the_value_in_force_beside_the_value_asked(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    await parent_asks(stack, family, {"address": {"line1": "3 place de la Mairie"}})
+    resp, html = await agent.get(f"/gestion/demandes?famille={family.id}")
+    assert resp.status == 200
+    text = text_of(html)
+    assert f"{family.name} — Informations de la famille" in text
+    assert ("Information Valeur actuelle Valeur demandée Adresse 12 rue des Oliviers "
+            "3 place de la Mairie") in text
+    assert "Les informations ont changé depuis la demande" not in text
+
+
+async def test_approving_applies_the_change(agent: Browser, stack: Stack,
+                                            family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"address": {"line1": "3 place de la Mairie"}})
+    queue = f"/gestion/demandes?famille={family.id}"
+    resp, _ = await agent.post_form(f"/gestion/demandes/{request_id}/decision", {
+        "decision": "approve", "comment": "", "retour": queue}, page=queue)
+    assert resp.status == 303
+    assert resp.headers["Location"] == queue
+    assert (await file_of(stack, family.id))["address_line1"] == "3 place de la Mairie"
+    _, html = await agent.get(queue)
+    assert "La demande a été acceptée" in text_of(html)
+    assert "Aucune demande n'attend de validation." in text_of(html)
+
+
+async def test_rejecting_without_a_comment_shows_the_service_message(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"name": "Famille Refusée"})
+    resp, html = await agent.post_form(f"/gestion/demandes/{request_id}/decision", {
+        "decision": "reject", "comment": " "}, page="/gestion/demandes")
+    assert resp.status == 422
+    assert errors_in(html) == {
+        "comment": "Un commentaire est obligatoire pour refuser une demande."}
+    assert 'id="f-comment-error"' in html
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["pending"]
+
+
+async def test_rejecting_with_a_comment_leaves_the_file_and_tells_the_family(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"name": "Famille Refusée"})
+    resp, _ = await agent.post_form(f"/gestion/demandes/{request_id}/decision", {
+        "decision": "reject", "comment": "Merci de passer au service."},
+        page="/gestion/demandes")
+    assert resp.status == 303
+    assert (await file_of(stack, family.id))["name"] == family.name
+    [request] = await requests_of(stack, family.id)
+    assert request["state"] == "rejected"
+    assert request["comment"] == "Merci de passer au service."
+    mail = await stack.mail_to(family.email)
+    assert mail["Subject"] == "Votre demande de modification n'a pas été acceptée"
+
+
+async def test_conflict_is_flagged_and_approval_refused(agent: Browser, stack: Stack,
+                                                        family: Family) -> None:
+    first = await parent_asks(stack, family, {"address": {"line1": "3 place de la Mairie"}})
+    # Staff change the address meanwhile (through the service, as another agent would).
+    async with families_db(stack).acquire() as conn:
+        await families_service.change_family(
+            conn, family_id=family.id, actor=SETUP,
+            patch=FamilyPatch.model_validate({"address": {"line1": "5 avenue du Lac"}}))
+    resp, html = await agent.get(f"/gestion/demandes/{first}")
+    text = text_of(html)
+    assert "Les informations ont changé depuis la demande." in text
+    assert ("Adresse 5 avenue du Lac Les informations ont changé depuis la demande "
+            "(valeur alors : 12 rue des Oliviers) 3 place de la Mairie") in text
+    resp, html = await agent.post_form(f"/gestion/demandes/{first}/decision",
+                                       {"decision": "approve", "comment": ""},
+                                       page=f"/gestion/demandes/{first}")
+    assert resp.status == 409
+    assert ("Les informations ont été modifiées depuis cette demande : elle ne peut plus être "
+            "approuvée. Vous pouvez la refuser.") in text_of(html)
+    assert (await file_of(stack, family.id))["address_line1"] == "5 avenue du Lac"
+
+
+async def test_deciding_twice_is_refused(agent: Browser, stack: Stack, family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"name": "Famille Deux Fois"})
+    path = f"/gestion/demandes/{request_id}"
+    await agent.post_form(f"{path}/decision", {"decision": "approve"}, page=path)
+    resp, html = await agent.post_form(f"{path}/decision", {"decision": "reject",
+                                                            "comment": "Non"}, page=path)
+    assert resp.status == 409
+    assert "Cette demande a déjà été traitée." in text_of(html)
+    assert "Acceptée" in text_of(html)
+
+
+async def test_decision_without_csrf_is_refused(agent: Browser, stack: Stack,
+                                                family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"name": "Famille Sans Jeton"})
+    resp, _ = await agent.post_form(f"/gestion/demandes/{request_id}/decision",
+                                    {"decision": "approve"}, csrf=None)
+    assert resp.status == 403
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["pending"]
+
+
+async def test_journal_lists_who_decided_what(agent: Browser, stack: Stack,
+                                              family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"phone_home": "0467000000"})
+    path = f"/gestion/demandes/{request_id}"
+    await agent.post_form(f"{path}/decision", {"decision": "approve"}, page=path)
+    resp, html = await agent.get(f"/gestion/journal?famille={family.id}")
+    assert resp.status == 200
+    text = text_of(html)
+    assert "Demande de modification acceptée Agent" in text
+    assert "Téléphone du domicile : non renseigné → 04 67 00 00 00" in text
+    assert "Demande de modification envoyée par la famille Parent" in text
+    assert "Création du dossier famille" in text
