@@ -65,7 +65,8 @@ def _person(item: Any) -> str:
                     if item.get(k))
     if item.get("relationship"):
         name += f" ({item['relationship']})"
-    details = [f"{label}{item[k]}" for k, label in _PERSON_DETAILS if item.get(k)]
+    details = [f"{label}{nowrap(item[k]) if 'phone' in k else item[k]}"
+               for k, label in _PERSON_DETAILS if item.get(k)]
     if item.get("employer"):
         details.append(f"employeur : {item['employer']}")
     return " — ".join([name, *details])
