@@ -1,8 +1,5 @@
-"""The family file in the JSON API: read it, propose changes (202 change requests), follow them.
-
-The family is always the one of the caller's token, never one named by the client. Bodies go
-to the families service as sent: it validates them, and its problems (French field messages
-included) come back unchanged."""
+"""The family file in the JSON API, always the caller's token's family: bodies go to the
+families service as sent, its answers and problems (French field messages) come back unchanged."""
 
 import functools
 import re

@@ -121,8 +121,7 @@ async def child_page(request: web.Request) -> web.StreamResponse:
     child_id = child_id_of(request)
     families = request.app[keys.CLIENTS].families
     child = await upstream(request, lambda token: families.child(token, family_id, child_id))
-    return render(request, "family/child.html", {"child": child,
-                                                 "fields": CHILD_FIELDS})
+    return render(request, "family/child.html", {"child": child})
 
 
 def edit_page(request: web.Request, child: Mapping[str, Any], form: Form, *,

@@ -1,8 +1,5 @@
-"""« Mes informations »: the family file form, the change requests, the RGPD export (guide §4).
-
-Every change goes to the families service, which validates it and turns it into a change
-request; the gateway only sends the fields the parent changed and shows the service's answer.
-"""
+"""« Mes informations »: the family form (only changed fields go to the service, which makes
+them a change request), « Mes demandes de modification », the RGPD download (guide §4)."""
 
 import asyncio
 import json

@@ -3,7 +3,7 @@
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -125,6 +125,8 @@ def invitation_state(account: dict[str, Any]) -> str:
         at = datetime.fromisoformat(expires)
     except ValueError:
         return state
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
     if at <= datetime.now(PARIS):
         return f"{state} — l'invitation a expiré"
     return state

@@ -4,9 +4,11 @@ what changed is sent), the children, the change requests, the RGPD download, CSR
 import json
 import re
 import uuid
+from datetime import date
 
 import pytest
 
+from gateway.templating import age, family_value
 from services.common.demo import DEMO_CHILD_LEA_ID
 from tests.e2e.stack import Stack
 from tests.service.gateway.conftest import Browser
@@ -351,3 +353,26 @@ async def test_staff_cannot_use_the_parent_pages(browser: Browser, stack: Stack)
 async def test_unknown_child_is_a_page_not_found(parent: Browser) -> None:
     resp, _ = await parent.get(f"/mon-compte/enfants/{uuid.uuid4()}")
     assert resp.status == 404
+
+
+# ---- how values of the file read -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("birth", "said"), [
+    ("2021-01-10", "5 ans"), ("2025-05-10", "1 an"), ("2025-05-11", "11 mois"),
+    ("2026-04-30", "0 mois")])
+def test_age_is_said_in_years_or_in_months_for_babies(birth: str, said: str) -> None:
+    assert age(birth, today=date(2026, 5, 10)) == said
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("phone_work", None, "non renseigné"),
+    ("pai", True, "Oui"),
+    ("diet", "no_pork", "Sans porc"),
+    ("school_level", "GS", "GS (grande section)"),
+    ("birth_date", "2021-07-26", "26 juillet 2021"),
+    ("emergency_contacts", [{"name": "Anne Dupuis", "relationship": "grand-mère",
+                             "phone": "06 11 22 33 44"}],
+     "Anne Dupuis (grand-mère) — 06\u00a011\u00a022\u00a033\u00a044"),
+])
+def test_values_of_the_file_read_in_french(field: str, value: object, said: str) -> None:
+    assert family_value(value, field) == said
