@@ -233,14 +233,6 @@ class FamiliesClient(Upstream):
         return {"items": _objects(body.get("items")),
                 "pending_children": _objects(body.get("pending_children", []))}
 
-    async def children(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
-        body = _object(await self.call("GET", f"/families/{family_id}/children", token=token))
-        return _objects(body.get("items"))
-
-    async def pending_children(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
-        body = _object(await self.call("GET", f"/families/{family_id}/children", token=token))
-        return _objects(body.get("pending_children", []))
-
     async def child(self, token: str, family_id: uuid.UUID, child_id: uuid.UUID
                     ) -> dict[str, Any]:
         return _object(await self.call("GET", f"/families/{family_id}/children/{child_id}",

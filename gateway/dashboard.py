@@ -45,41 +45,36 @@ class Dashboard(BaseModel):
     unavailable: list[str] = Field(default_factory=list)
 
 
-Loader = Callable[[Clients, str, Principal], Awaitable[Any]]
+Loader = Callable[[Clients, str, Principal], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class Section:
-    """One optional part of the dashboard: `load(clients, token, principal)` gives the value
-    of the `Dashboard` field `name`; `empty` stands in when there is nothing to show."""
+    """One optional part of the dashboard, fetched by one upstream call:
+    `load(clients, token, principal)` gives the values of some `Dashboard` fields; `empty`
+    names those fields with their stand-in when there is nothing to show."""
 
     name: str
     load: Loader
-    empty: Any = None
+    empty: dict[str, Any]
 
 
-async def _family(clients: Clients, token: str, who: Principal) -> Any:
+async def _family(clients: Clients, token: str, who: Principal) -> dict[str, Any]:
     if who.family_id is None:
-        return None
-    return await clients.families.family(token, who.family_id)
+        return {}
+    return {"family": await clients.families.family(token, who.family_id)}
 
 
-async def _children(clients: Clients, token: str, who: Principal) -> Any:
+async def _children(clients: Clients, token: str, who: Principal) -> dict[str, Any]:
     if who.family_id is None:
-        return []
-    return await clients.families.children(token, who.family_id)
-
-
-async def _pending_children(clients: Clients, token: str, who: Principal) -> Any:
-    if who.family_id is None:
-        return []
-    return await clients.families.pending_children(token, who.family_id)
+        return {}
+    page = await clients.families.children_page(token, who.family_id)
+    return {"children": page["items"], "pending_children": page["pending_children"]}
 
 
 SECTIONS: list[Section] = [
-    Section("family", _family, None),
-    Section("children", _children, []),
-    Section("pending_children", _pending_children, []),
+    Section("family", _family, {"family": None}),
+    Section("children", _children, {"children": [], "pending_children": []}),
 ]
 
 
@@ -102,15 +97,13 @@ async def load_dashboard(request: web.Request) -> Dashboard:
     values: dict[str, Any] = {}
     unavailable: list[str] = []
     for section, result in zip(SECTIONS, parts, strict=True):
-        if isinstance(result, NotFound):
-            values[section.name] = section.empty
-        elif isinstance(result, BaseException):
+        values.update(section.empty)
+        if isinstance(result, BaseException) and not isinstance(result, NotFound):
             if not isinstance(result, Problem | Unauthorized):
                 log.error("dashboard section failed", exc_info=result,
                           extra={"section": section.name})
-            values[section.name] = section.empty
             unavailable.append(section.name)
-        else:
-            values[section.name] = result if result is not None else section.empty
+        elif isinstance(result, dict):
+            values.update({k: v for k, v in result.items() if v is not None})
     account = AccountView.model_validate(me.model_dump())
     return Dashboard(account=account, unavailable=unavailable, **values)

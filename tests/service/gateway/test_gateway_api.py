@@ -85,7 +85,7 @@ async def test_dashboard_answers_without_the_families_service(
         assert resp.status == 200
         assert body["account"]["email"] == parent["email"]
         assert body["family"] is None and body["children"] == []
-        assert body["unavailable"] == ["family", "children", "pending_children"]
+        assert body["unavailable"] == ["family", "children"]
         page, html = await browser.get("/mon-compte", headers=headers)
         assert page.status == 303  # pages use the cookie session, not a bearer token
         await browser.login(parent["email"], parent["password"])
