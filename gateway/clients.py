@@ -195,13 +195,14 @@ class AuthClient(Upstream):
                                forwarded_for=forwarded_for)
         return _model(Tokens, body, self.name)
 
-    async def change_password(self, token: str, *, current_password: str, new_password: str
-                              ) -> None:
-        await self.call("PUT", "/me/password", token=token, json={
+    async def change_password(self, token: str, *, current_password: str, new_password: str,
+                              forwarded_for: str | None) -> None:
+        await self.call("PUT", "/me/password", token=token, forwarded_for=forwarded_for, json={
             "current_password": current_password, "new_password": new_password})
 
-    async def change_email(self, token: str, *, new_email: str, password: str) -> None:
-        await self.call("POST", "/me/email", token=token,
+    async def change_email(self, token: str, *, new_email: str, password: str,
+                           forwarded_for: str | None) -> None:
+        await self.call("POST", "/me/email", token=token, forwarded_for=forwarded_for,
                         json={"new_email": new_email, "password": password})
 
     async def confirm_email(self, token: str, *, forwarded_for: str | None) -> Tokens:

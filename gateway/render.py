@@ -113,7 +113,7 @@ def render(request: web.Request, template: str, context: Mapping[str, Any] | Non
     session = request.get(SESSION_KEY)
     user = session.principal if session is not None and not session.via_bearer else None
     ctx: dict[str, Any] = {
-        "org": request.app[keys.SETTINGS],
+        "org": request.app[keys.SETTINGS].organisation,
         "user": user,
         "csrf_token": csrf_token(request),
         "flash": take_flash(request),

@@ -45,7 +45,15 @@ SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("session", object) 
 
 
 def forwarded_for(request: web.Request) -> str | None:
-    """The browser's address, told to auth (which throttles by it)."""
+    """The browser's address, told to auth (which throttles by it). Behind trusted proxies,
+    the nearest address they report that is not one of them."""
+    trusted = request.app[keys.SETTINGS].trusted_proxies
+    if request.remote not in trusted:
+        return request.remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed(hops):
+        if hop and hop not in trusted:
+            return hop
     return request.remote
 
 

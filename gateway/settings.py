@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings
@@ -18,11 +18,6 @@ class Settings(CommonSettings):
     service_name: str = "gateway"
     host: str = "127.0.0.1"
     port: int = 8080
-    # Where browsers reach the gateway: links, and whether cookies are Secure (https).
-    public_url: str = Field(
-        "http://127.0.0.1:8080",
-        validation_alias=AliasChoices("public_url", "GATEWAY_PUBLIC_URL", "PORTAIL_PUBLIC_URL"),
-    )
     secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # The development mail sink's Maildir, shown at /dev/mails outside production.
     maildir: Path = Path("var/maildir")
@@ -30,14 +25,9 @@ class Settings(CommonSettings):
     # call never starts with a token about to lapse.
     refresh_margin_seconds: int = 30
     upstream_timeout_seconds: float = 8.0
-    # The organisation's letterhead (configuration: the demo is the Clermontais one).
-    organisation_service: str = "service Jeunesse"
-    organisation_name: str = "Communauté de communes du Clermontais"
-    organisation_street: str = "20 avenue Raymond Lacombe"
-    organisation_city: str = "34800 Clermont-l'Hérault"
-    # A number of the range reserved for fiction (ARCEP): configure the real one.
-    organisation_phone: str = "04 65 71 00 00"
-    organisation_website: str = "http://www.cc-clermontais.fr"
+    # Addresses of proxies in front of the gateway whose X-Forwarded-For is believed (the
+    # browser's address matters to auth's throttling).
+    trusted_proxies: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _secret_required_in_production(self) -> Self:

@@ -91,7 +91,8 @@ async def change_password(request: web.Request, body: PasswordBody) -> web.Strea
 
     async def change(token: str) -> None:
         await auth.change_password(token, current_password=body.current_password,
-                                   new_password=body.new_password)
+                                   new_password=body.new_password,
+                                   forwarded_for=forwarded_for(request))
 
     await upstream(request, change)
     return web.Response(status=204)
@@ -105,7 +106,7 @@ async def change_email(request: web.Request, body: EmailBody) -> Accepted:
 
     async def change(token: str) -> None:
         await auth.change_email(token, new_email=body.new_email.strip(),
-                                password=body.password)
+                                password=body.password, forwarded_for=forwarded_for(request))
 
     await upstream(request, change)
     return Accepted()

@@ -39,7 +39,8 @@ async def login_change(request: web.Request) -> web.StreamResponse:
 
     async def change(token: str) -> None:
         await auth.change_email(token, new_email=form.values["new_email"].strip(),
-                                password=form.values["password"])
+                                password=form.values["password"],
+                                forwarded_for=forwarded_for(request))
 
     try:
         await upstream(request, change)
@@ -107,7 +108,7 @@ async def password_change(request: web.Request) -> web.StreamResponse:
         async def change(token: str) -> None:
             await request.app[keys.CLIENTS].auth.change_password(
                 token, current_password=form.values["current_password"],
-                new_password=form.values["new_password"])
+                new_password=form.values["new_password"], forwarded_for=forwarded_for(request))
 
         try:
             await upstream(request, change)

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Written by deploy/infra.sh when the local PostgreSQL asks for a password.
@@ -12,6 +12,21 @@ ENV_FILE = "var/portail.env"
 def shared(name: str) -> AliasChoices:
     """Read a setting common to every service from `PORTAIL_<NAME>`, or by its field name."""
     return AliasChoices(name, f"PORTAIL_{name.upper()}")
+
+
+class Organisation(BaseModel):
+    """Who runs the portal: the letterhead of pages, e-mails and documents."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    website: str
+    email: str
+    phone: str
 
 
 class CommonSettings(BaseSettings):
@@ -41,9 +56,32 @@ class CommonSettings(BaseSettings):
     )
     billing_url: str = Field("http://127.0.0.1:8084", validation_alias=shared("billing_url"))
     notifier_url: str = Field("http://127.0.0.1:8085", validation_alias=shared("notifier_url"))
+    # Where browsers reach the gateway (links in e-mails; Secure cookies when https).
+    public_url: str = Field("http://127.0.0.1:8080", validation_alias=shared("public_url"))
+    # The organisation (SPEC §7: configuration); the defaults are the demo's, the service
+    # Jeunesse of the Clermontais. The e-mail is of a reserved example domain and the phone
+    # of ARCEP's range for fiction: configure the real ones.
+    org_service: str = Field("service Jeunesse", validation_alias=shared("org_service"))
+    org_name: str = Field("Communauté de communes du Clermontais",
+                          validation_alias=shared("org_name"))
+    org_street: str = Field("20 avenue Raymond Lacombe", validation_alias=shared("org_street"))
+    org_postal_code: str = Field("34800", validation_alias=shared("org_postal_code"))
+    org_city: str = Field("Clermont-l'Hérault", validation_alias=shared("org_city"))
+    org_website: str = Field("http://www.cc-clermontais.fr",
+                             validation_alias=shared("org_website"))
+    org_email: str = Field("jeunesse@example.org", validation_alias=shared("org_email"))
+    org_phone: str = Field("04 65 71 00 00", validation_alias=shared("org_phone"))
     # Expected `iss` and `aud` of access tokens.
     token_issuer: str = Field("portail-auth", validation_alias=shared("token_issuer"))
     token_audience: str = Field("portail", validation_alias=shared("token_audience"))
+
+    @property
+    def organisation(self) -> Organisation:
+        return Organisation(
+            service=self.org_service, name=self.org_name, street=self.org_street,
+            postal_code=self.org_postal_code, city=self.org_city, website=self.org_website,
+            email=self.org_email, phone=self.org_phone,
+        )
 
     @property
     def is_development(self) -> bool:

@@ -94,7 +94,7 @@ class Renderer:
     def render(self, mail: Mail) -> Rendered:
         context = {
             **mail.context,
-            "lh": self.settings.letterhead,
+            "lh": self.settings.organisation,
             "portal_url": self.settings.public_url.rstrip("/") + "/",
             "recipient": mail.to,
         }
