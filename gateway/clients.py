@@ -261,6 +261,13 @@ class FamiliesClient(Upstream):
                                        token=token))
         return _objects(body.get("items"))
 
+    async def withdraw_request(self, token: str, family_id: uuid.UUID, request_id: uuid.UUID
+                               ) -> dict[str, Any]:
+        """The parent takes back a request not yet decided."""
+        return _object(await self.call(
+            "POST", f"/families/{family_id}/change-requests/{request_id}/withdrawal",
+            token=token))
+
     async def export(self, token: str, family_id: uuid.UUID) -> dict[str, Any]:
         """Everything held about the family (RGPD)."""
         return _object(await self.call("GET", f"/families/{family_id}/export", token=token))

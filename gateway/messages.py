@@ -23,6 +23,10 @@ FLASH.update({
     "child_add_requested": (
         "Votre demande d'ajout d'enfant a été enregistrée. Elle sera appliquée après "
         "validation par les responsables de pôles.",),
+    "request_withdrawn": ("Votre demande de modification a été retirée. Votre dossier reste "
+                          "inchangé.",),
+    "request_already_decided": ("Cette demande a déjà été traitée par les responsables de "
+                                "pôles : elle ne peut plus être retirée.",),
     # Staff back-office.
     "family_created": (
         "La famille a été créée.",
@@ -69,6 +73,7 @@ REQUEST_STATES: dict[str, tuple[str, str, str]] = {
     "rejected": ("error", "Refusée", "votre dossier reste inchangé ; voyez le commentaire"),
     "superseded": ("info", "Remplacée",
                    "une demande plus récente sur les mêmes informations l'a remplacée"),
+    "withdrawn": ("info", "Retirée", "vous avez retiré la demande avant sa validation"),
 }
 REQUEST_SUBJECTS = {
     "family": "Informations de la famille",

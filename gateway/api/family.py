@@ -107,10 +107,10 @@ def parents_only(handler: Handler) -> Handler:
     return endpoint
 
 
-def child_id_of(request: web.Request) -> uuid.UUID:
+def path_id(request: web.Request, name: str) -> uuid.UUID:
     # Checked here so that nothing but an id ever reaches the service's path.
     try:
-        return uuid.UUID(request.match_info["child_id"])
+        return uuid.UUID(request.match_info[name])
     except ValueError as exc:
         raise NotFound() from exc
 
@@ -177,7 +177,7 @@ async def add_child(request: web.Request, body: JsonObject) -> web.StreamRespons
      response=Child, tags=TAGS)
 async def get_child(request: web.Request) -> web.StreamResponse:
     family_id = request[FAMILY]
-    child_id = child_id_of(request)
+    child_id = path_id(request, "child_id")
     families = request.app[keys.CLIENTS].families
     return json_response(await upstream(request, lambda t: families.child(t, family_id,
                                                                           child_id)))
@@ -189,7 +189,7 @@ async def get_child(request: web.Request) -> web.StreamResponse:
      body=JsonObject, response=ChangeRequest, status=202, tags=TAGS)
 async def change_child(request: web.Request, body: JsonObject) -> web.StreamResponse:
     family_id = request[FAMILY]
-    child_id = child_id_of(request)
+    child_id = path_id(request, "child_id")
     families = request.app[keys.CLIENTS].families
     version = if_match(request)
     answer = await upstream(request, lambda t: families.change_child(
@@ -206,3 +206,15 @@ async def change_requests(request: web.Request) -> web.StreamResponse:
     families = request.app[keys.CLIENTS].families
     items = await upstream(request, lambda t: families.change_requests(t, family_id))
     return json_response({"items": items})
+
+
+@routes.post("/api/v1/change-requests/{request_id}/withdrawal")
+@parents_only
+@api(summary="Withdraw a change request staff have not decided yet", response=ChangeRequest,
+     tags=TAGS)
+async def withdraw_change_request(request: web.Request) -> web.StreamResponse:
+    family_id = request[FAMILY]
+    request_id = path_id(request, "request_id")
+    families = request.app[keys.CLIENTS].families
+    return json_response(await upstream(
+        request, lambda t: families.withdraw_request(t, family_id, request_id)))

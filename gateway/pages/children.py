@@ -153,7 +153,7 @@ async def change(request: web.Request) -> web.StreamResponse:
     child = await upstream(request, lambda token: families.child(token, family_id, child_id))
     body = child_body(form.values, child_values(child))
     try:
-        await upstream(request, lambda token: families.change_child(
+        answer = await upstream(request, lambda token: families.change_child(
             token, family_id, child_id, body, version=version))
     except Unauthorized:
         raise
@@ -163,5 +163,6 @@ async def change(request: web.Request) -> web.StreamResponse:
                              status=problem.status)
         form.fail(problem, CHILD_FIELDS)
         return edit_page(request, child, form, version=version, status=problem.status)
-    flash(request, "child_change_requested")
+    flash(request, "request_withdrawn" if answer.get("state") == "withdrawn"
+          else "child_change_requested")
     return redirect(PARENT_HOME)

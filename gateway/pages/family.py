@@ -17,7 +17,7 @@ from gateway.messages import CIVILITIES, REQUEST_STATES, REQUEST_SUBJECTS
 from gateway.render import PARENT_HOME, Form, flash, redirect, render
 from gateway.session import require_session, upstream
 from gateway.templating import PARIS
-from services.common.errors import Forbidden, Problem, Unauthorized, ValidationFailed
+from services.common.errors import Conflict, Forbidden, Problem, Unauthorized, ValidationFailed
 
 routes = web.RouteTableDef()
 
@@ -245,7 +245,7 @@ async def family_change(request: web.Request) -> web.StreamResponse:
     family = await upstream(request, lambda token: families.family(token, family_id))
     submission = family_submission(form.values, proposed_values(family))
     try:
-        await upstream(request, lambda token: families.change_family(
+        answer = await upstream(request, lambda token: families.change_family(
             token, family_id, submission.body, version=version))
     except Unauthorized:
         raise
@@ -256,7 +256,8 @@ async def family_change(request: web.Request) -> web.StreamResponse:
         submission.show(form, problem, names)
         return family_form_page(request, family, form, version=version,
                                 status=problem.status)
-    flash(request, "family_change_requested")
+    flash(request, "request_withdrawn" if answer.get("state") == "withdrawn"
+          else "family_change_requested")
     return redirect(PARENT_HOME)
 
 
@@ -295,6 +296,24 @@ async def change_requests(request: web.Request) -> web.StreamResponse:
         "states": REQUEST_STATES,
         "legend": state_legend(),
     })
+
+
+@routes.post(REQUESTS + "/{request_id}/retrait")
+async def withdraw_change_request(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    try:
+        request_id = uuid.UUID(request.match_info["request_id"])
+    except ValueError as exc:
+        raise web.HTTPNotFound() from exc
+    families = request.app[keys.CLIENTS].families
+    try:
+        await upstream(request, lambda token: families.withdraw_request(
+            token, family_id, request_id))
+    except Conflict:
+        flash(request, "request_already_decided")
+    else:
+        flash(request, "request_withdrawn")
+    return redirect(REQUESTS)
 
 
 # ---- « Télécharger mes données » (RGPD) --------------------------------------------------------

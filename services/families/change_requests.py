@@ -97,6 +97,9 @@ async def _propose(conn: Conn, *, family_id: uuid.UUID, target: str,
     """Under the family lock: merge with the pending request of the target, supersede it."""
     pending = await repo.pending_for_target(conn, family_id, target, child_id)
     changes = merge_proposal(current, pending["changes"] if pending else [], sent, labels)
+    if not changes:  # every pending field set back to its value in force
+        assert pending is not None
+        return await _withdraw(conn, pending, actor)
     if target == "child":
         check_child(applied(current, changes))
     request_id = uuid.uuid4()
@@ -106,6 +109,28 @@ async def _propose(conn: Conn, *, family_id: uuid.UUID, target: str,
                                     target=target, child_id=child_id, changes=changes,
                                     created_by=actor.sub)
     await _audit_submitted(conn, actor, row, superseded=pending["id"] if pending else None)
+    return views.request_out(row)
+
+
+async def withdraw_request(conn: Conn, *, family_id: uuid.UUID, request_id: uuid.UUID,
+                           actor: Actor) -> ChangeRequestOut:
+    """The parent takes back a request staff have not decided yet (409 once decided)."""
+    async with conn.transaction():
+        await locked_family(conn, family_id)
+        request = await repo.get_request(conn, request_id, lock=True)
+        if request is None or request["family_id"] != family_id:
+            raise NotFound()
+        if request["state"] != "pending":
+            raise Conflict(ALREADY_DECIDED, state=request["state"])
+        return await _withdraw(conn, request, actor)
+
+
+async def _withdraw(conn: Conn, request: asyncpg.Record, actor: Actor) -> ChangeRequestOut:
+    row = await repo.withdraw(conn, request["id"], by=actor.sub)
+    assert row is not None  # locked and pending
+    await audit(conn, actor, "change_request.withdrawn", family_id=row["family_id"],
+                target_type="change_request", target_id=row["id"],
+                details={"target": row["target"], "child_id": _str(row["child_id"])})
     return views.request_out(row)
 
 

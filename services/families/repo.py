@@ -258,6 +258,11 @@ SUPERSEDE = """
 UPDATE change_requests SET state = 'superseded', superseded_by = $2, decided_at = now()
 WHERE id = $1 AND state = 'pending'
 """
+WITHDRAW = f"""
+UPDATE change_requests AS r SET state = 'withdrawn', decided_by = $2, decided_at = now()
+WHERE r.id = $1 AND r.state = 'pending'
+RETURNING {REQUEST_COLUMNS}
+"""
 DECIDE = f"""
 UPDATE change_requests AS r SET state = $2, decided_by = $3, decided_at = now(), comment = $4
 WHERE r.id = $1
@@ -306,6 +311,11 @@ async def pending_for_target(conn: Conn, family_id: uuid.UUID, target: str,
 
 async def supersede(conn: Conn, request_id: uuid.UUID, by: uuid.UUID) -> None:
     await conn.execute(SUPERSEDE, request_id, by)
+
+
+async def withdraw(conn: Conn, request_id: uuid.UUID, *, by: str) -> asyncpg.Record | None:
+    """Withdraw a pending request; None when it is no longer pending."""
+    return await conn.fetchrow(WITHDRAW, request_id, by)
 
 
 async def decide(conn: Conn, request_id: uuid.UUID, *, state: str, decided_by: str,

@@ -280,6 +280,20 @@ async def family_change_requests(request: web.Request) -> ChangeRequestList:
     return ChangeRequestList(items=items)
 
 
+@routes.post(FAMILY + "/change-requests/{request_id}/withdrawal")
+@before(family_access)
+@api(summary="Withdraw a change request not yet decided (the family's parent)",
+     response=ChangeRequestOut, tags=("change requests",))
+async def withdraw_change_request(request: web.Request) -> ChangeRequestOut:
+    access = family_access(request)
+    if access.who.is_staff:
+        raise Forbidden()  # staff reject, with a comment; withdrawing is the parent's
+    request_id = _uuid(request, "request_id")
+    async with connection(request) as conn:
+        return await change_requests.withdraw_request(
+            conn, family_id=access.family_id, request_id=request_id, actor=access.actor)
+
+
 @routes.get("/change-requests")
 @before(staff_actor)
 @api(summary="Validation queue (staff): oldest first, conflicts flagged", query=QueueQuery,

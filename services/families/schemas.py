@@ -30,7 +30,7 @@ from services.families.fields import (
     not_null,
 )
 
-State = Literal["pending", "approved", "rejected", "superseded"]
+State = Literal["pending", "approved", "rejected", "superseded", "withdrawn"]
 Target = Literal["family", "child", "new_child"]
 
 

@@ -115,7 +115,8 @@ def merge_proposal(current: Values, pending: list[Change], sent: Values,
 
     A field sent now takes its base from the values in force (what the parent saw); one
     carried over from the pending request keeps its own base, so a conflict stays visible.
-    A field set back to its value in force is withdrawn. Nothing new → 422.
+    A field set back to its value in force is withdrawn; when that leaves nothing of the
+    pending request, the answer is empty (the caller withdraws it). Nothing new → 422.
     """
     proposed = {c["field"]: c["new"] for c in pending}
     seen = current | proposed
@@ -125,7 +126,7 @@ def merge_proposal(current: Values, pending: list[Change], sent: Values,
     fresh = {c["field"]: c for c in diff(current, sent, labels)}
     merged = carried | fresh
     changes = [merged[field] for field in labels if field in merged]
-    if not changes:
+    if not changes and not pending:
         raise ValidationFailed(NOTHING_CHANGED)
     return changes
 

@@ -26,6 +26,7 @@ FAMILY_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/families/{family}/children/{child}", None),
     ("PATCH", "/families/{family}/children/{child}", {"first_name": "Intrus"}),
     ("GET", "/families/{family}/change-requests", None),
+    ("POST", "/families/{family}/change-requests/{request}/withdrawal", None),
 ]
 # Routes for staff only (besides the QF, which is also under a family).
 STAFF_ROUTES: list[tuple[str, str, Any]] = [
@@ -62,7 +63,8 @@ def test_every_family_route_is_checked(families: Families) -> None:
     served = {(r.method, r.resource.canonical) for r in families.server.app.router.routes()
               if r.resource is not None and "{family_id}" in r.resource.canonical
               and r.method != "HEAD"}
-    listed = {(m, p.replace("{family}", "{family_id}").replace("{child}", "{child_id}"))
+    listed = {(m, p.replace("{family}", "{family_id}").replace("{child}", "{child_id}")
+                  .replace("{request}", "{request_id}"))
               for m, p, _ in FAMILY_ROUTES}
     assert served == listed
 
@@ -170,3 +172,15 @@ async def test_an_integrator_cannot_change_or_export_a_family(
     ]:
         answer = await families.call(method, path, headers=integrator(), json=body)
         assert answer.status == 403, (method, path)
+
+
+async def test_another_familys_request_under_ones_own_family_cannot_be_withdrawn(
+        families: Families, own: dict[str, str], other: dict[str, str]) -> None:
+    path = f"/families/{own['family']}/change-requests/{other['request']}/withdrawal"
+
+    answer = await families.call("POST", path, headers=parent(own["family"]))
+
+    assert answer.status == 404
+    history = (await families.call("GET", f"/families/{other['family']}/change-requests",
+                                   headers=staff())).body["items"]
+    assert {r["id"]: r["state"] for r in history}[other["request"]] == "pending"

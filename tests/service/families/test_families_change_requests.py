@@ -151,6 +151,57 @@ async def test_setting_a_field_back_to_its_value_in_force_withdraws_it(
     assert [c["field"] for c in answer.body["changes"]] == ["phone_home"]
 
 
+async def test_setting_every_pending_field_back_withdraws_the_request(
+        families: Families) -> None:
+    family = await families.new_family()
+    first = (await families.call("PATCH", f"/families/{family['id']}",
+                                 headers=parent(family["id"]),
+                                 json={"name": "Famille Durand-Roux"})).body
+
+    answer = await families.call("PATCH", f"/families/{family['id']}",
+                                 headers=parent(family["id"]), json={"name": family["name"]})
+
+    assert answer.status == 202
+    assert (answer.body["id"], answer.body["state"]) == (first["id"], "withdrawn")
+    shown = (await families.call("GET", f"/families/{family['id']}",
+                                 headers=parent(family["id"]))).body
+    assert shown["pending"] == {}
+    assert (await families.decide(first["id"], "approve")).status == 409
+
+
+async def test_a_parent_withdraws_a_pending_request_and_staff_can_no_longer_decide_it(
+        families: Families) -> None:
+    family = await families.new_family()
+    request = (await families.call("PATCH", f"/families/{family['id']}",
+                                   headers=parent(family["id"]), json=NEW_ADDRESS)).body
+    path = f"/families/{family['id']}/change-requests/{request['id']}/withdrawal"
+
+    withdrawn = await families.call("POST", path, headers=parent(family["id"]))
+
+    assert withdrawn.status == 200
+    assert withdrawn.body["state"] == "withdrawn"
+    assert withdrawn.body["decided_at"] is not None
+    shown = (await families.call("GET", f"/families/{family['id']}", headers=staff())).body
+    assert shown["pending"] == {}
+    assert shown["address"]["line1"] == family["address"]["line1"]
+    assert (await families.decide(request["id"], "approve")).status == 409
+    again = await families.call("POST", path, headers=parent(family["id"]))
+    assert again.status == 409
+    assert again.body["title"] == "Cette demande a déjà été traitée."
+    audit = (await families.call("GET", f"/audit?family_id={family['id']}",
+                                 headers=staff())).body["items"]
+    assert "change_request.withdrawn" in [entry["action"] for entry in audit]
+
+
+async def test_staff_reject_rather_than_withdraw(families: Families) -> None:
+    family = await families.new_family()
+    request = (await families.call("PATCH", f"/families/{family['id']}",
+                                   headers=parent(family["id"]), json=NEW_ADDRESS)).body
+    path = f"/families/{family['id']}/change-requests/{request['id']}/withdrawal"
+
+    assert (await families.call("POST", path, headers=staff())).status == 403
+
+
 async def test_approval_is_refused_when_the_values_changed_meanwhile(
         families: Families) -> None:
     family = await families.new_family()

@@ -174,6 +174,36 @@ async def test_change_requests_follow_their_state(browser: Browser, family: Fami
     assert item["changes"][0]["new"] == "04 67 00 00 00"
 
 
+async def test_a_pending_request_is_withdrawn_once(browser: Browser, stack: Stack,
+                                                   family: Family, auth: dict[str, str]) -> None:
+    _, asked = await browser.api("PATCH", "/api/v1/family", headers=auth,
+                                 body={"phone_home": "0467000000"})
+    path = f"/api/v1/change-requests/{asked['id']}/withdrawal"
+
+    resp, body = await browser.api("POST", path, headers=auth)
+
+    assert resp.status == 200
+    assert body["state"] == "withdrawn"
+    resp, problem = await browser.api("POST", path, headers=auth)
+    assert resp.status == 409
+    assert problem["title"] == "Cette demande a déjà été traitée."
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["withdrawn"]
+
+
+async def test_another_familys_request_cannot_be_withdrawn(browser: Browser, stack: Stack,
+                                                           auth: dict[str, str]) -> None:
+    other = await new_family(stack)
+    other_auth = await bearer(browser, other.login)
+    _, asked = await browser.api("PATCH", "/api/v1/family", headers=other_auth,
+                                 body={"phone_home": "0467000000"})
+
+    resp, _ = await browser.api("POST", f"/api/v1/change-requests/{asked['id']}/withdrawal",
+                                headers=auth)
+
+    assert resp.status == 404
+    assert [r["state"] for r in await requests_of(stack, other.id)] == ["pending"]
+
+
 async def test_staff_are_refused_by_the_parent_api(browser: Browser, stack: Stack) -> None:
     agent = await staff_account(stack)
     headers = await bearer(browser, {"email": agent["email"], "password": agent["password"]})

@@ -330,6 +330,54 @@ async def test_change_requests_page_shows_states_comment_and_legend(
     assert "En attente de validation : les responsables de pôles" in text
 
 
+WITHDRAWN = "Votre demande de modification a été retirée. Votre dossier reste inchangé."
+
+
+async def test_a_pending_request_can_be_withdrawn_from_the_requests_page(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    await change_family(parent, phone_home="0467000000")
+    [request] = await requests_of(stack, family.id)
+    _, html = await parent.get("/mon-compte/demandes")
+    action = f"/mon-compte/demandes/{request['id']}/retrait"
+    data = form_of(html, action)
+
+    resp, page = await parent.post_form(action, data, csrf=data["csrf"])
+
+    assert resp.status == 303
+    [withdrawn] = await requests_of(stack, family.id)
+    assert withdrawn["state"] == "withdrawn"
+    _, html = await parent.get("/mon-compte/demandes")
+    assert WITHDRAWN in text_of(html)
+    assert "Retirée" in text_of(html)
+    assert action not in html  # nothing left to withdraw
+
+
+async def test_a_decided_request_cannot_be_withdrawn(parent: Browser, stack: Stack,
+                                                     family: Family) -> None:
+    await change_family(parent, phone_home="0467000000")
+    [request] = await requests_of(stack, family.id)
+    _, html = await parent.get("/mon-compte/demandes")
+    action = f"/mon-compte/demandes/{request['id']}/retrait"
+    data = form_of(html, action)
+    await decide(stack, request["id"], "approve")
+
+    await parent.post_form(action, data, csrf=data["csrf"])
+
+    _, html = await parent.get("/mon-compte/demandes")
+    assert "Cette demande a déjà été traitée" in text_of(html)
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["approved"]
+
+
+async def test_setting_the_pending_value_back_withdraws_the_request(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    await change_family(parent, address__line1="3 place de la Mairie")
+    await change_family(parent, address__line1="12 rue des Oliviers")
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["withdrawn"]
+    _, html = await parent.get("/mon-compte")
+    assert WITHDRAWN in text_of(html)
+    assert "En attente de validation" not in text_of(html)
+
+
 async def test_download_my_data_is_a_json_attachment(parent: Browser, family: Family) -> None:
     resp, body = await parent.get("/mon-compte/mes-donnees")
     assert resp.status == 200
