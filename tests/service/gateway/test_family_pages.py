@@ -341,7 +341,7 @@ async def test_a_pending_request_can_be_withdrawn_from_the_requests_page(
     action = f"/mon-compte/demandes/{request['id']}/retrait"
     data = form_of(html, action)
 
-    resp, page = await parent.post_form(action, data, csrf=data["csrf"])
+    resp, _ = await parent.post_form(action, data, csrf=data["csrf"])
 
     assert resp.status == 303
     [withdrawn] = await requests_of(stack, family.id)
