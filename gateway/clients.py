@@ -4,6 +4,7 @@ become our own `Problem`s (same status, type and French title), outages a 503.""
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from json import loads
 from typing import Any, Literal, TypeVar
@@ -28,6 +29,9 @@ from services.common.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+# A query: a mapping, or pairs when a key repeats (`?id=a&id=b`).
+Params = Mapping[str, str] | list[tuple[str, str]]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,7 +70,7 @@ class Upstream:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def call(self, method: str, path: str, *, token: str | None = None,
-                   json: Any = None, params: dict[str, str] | None = None,
+                   json: Any = None, params: Params | None = None,
                    forwarded_for: str | None = None, if_match: int | None = None) -> Any:
         headers = {"Accept": f"application/json, {PROBLEM_JSON}"}
         if if_match is not None:
@@ -214,6 +218,14 @@ class AuthClient(Upstream):
         """The family's accounts with their invitation state (staff)."""
         return _objects(await self.call("GET", "/accounts", token=token,
                                         params={"family_id": str(family_id)}))
+
+    async def emails_of(self, token: str, account_ids: list[str]) -> dict[str, str]:
+        """Account id → login e-mail, for those of `account_ids` that exist (staff)."""
+        if not account_ids:
+            return {}
+        found = _objects(await self.call("GET", "/accounts", token=token,
+                                         params=[("id", i) for i in account_ids]))
+        return {str(a.get("id")): str(a.get("email")) for a in found}
 
     async def reissue_invitation(self, token: str, account_id: uuid.UUID) -> None:
         await self.call("POST", f"/accounts/{account_id}/invitation", token=token)

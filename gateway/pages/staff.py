@@ -95,6 +95,15 @@ async def staff_load(request: web.Request, load: Callable[[str], Awaitable[T]]) 
     return await upstream(request, both)
 
 
+def is_uuid(text: str) -> bool:
+    """Account ids are; "system" and other actors are not looked up in auth."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 async def nothing(token: str) -> T:
     return {}
 
@@ -220,11 +229,21 @@ async def audit(request: web.Request) -> web.StreamResponse:
     page = page_query(request)
     families = request.app[keys.CLIENTS].families
 
+    auth = request.app[keys.CLIENTS].auth
+
     async def load(token: str) -> T:
-        return {"audit": await families.audit(token, family_id=family_id, page=page)}
+        trail = await families.audit(token, family_id=family_id, page=page)
+        actors = sorted({sub for e in trail.get("items", [])
+                         if is_uuid(sub := str(e.get("actor_sub")))})
+        try:
+            names = await auth.emails_of(token, actors)
+        except Problem:  # auth unavailable: the trail still shows, with account ids
+            names = {}
+        return {"audit": trail, "names": names}
 
     data = await staff_load(request, load)
     entries = [{**entry, "lines": audit_lines(entry),
+                "actor_email": data["names"].get(str(entry.get("actor_sub"))),
                 "action_label": AUDIT_ACTIONS.get(str(entry.get("action")), entry.get("action")),
                 "role_label": ROLES.get(str(entry.get("actor_role")), entry.get("actor_role"))}
                for entry in data["audit"].get("items", [])]

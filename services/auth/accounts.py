@@ -142,9 +142,10 @@ async def reissue_invitation(ctx: AuthContext, pool: asyncpg.Pool, *,
         await invite(ctx, conn, account)
 
 
-async def list_accounts(pool: asyncpg.Pool, *, family_id: uuid.UUID | None) -> AccountList:
+async def list_accounts(pool: asyncpg.Pool, *, family_id: uuid.UUID | None,
+                        ids: list[uuid.UUID] | None = None) -> AccountList:
     async with pool.acquire() as conn:
-        rows = await repo.accounts(conn, family_id=family_id, limit=ACCOUNTS_LIMIT)
+        rows = await repo.accounts(conn, family_id=family_id, limit=ACCOUNTS_LIMIT, ids=ids)
     return AccountList([AccountSummary(**dict(r)) for r in rows])
 
 

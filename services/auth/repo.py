@@ -50,6 +50,7 @@ SELECT a.id, a.email, a.role, a.family_id, a.status, a.created_at,
          ORDER BY t.created_at DESC LIMIT 1) AS pending_email
 FROM accounts a
 WHERE ($1::uuid IS NULL OR a.family_id = $1)
+  AND ($3::uuid[] IS NULL OR a.id = ANY($3::uuid[]))
 ORDER BY a.email
 LIMIT $2
 """
@@ -176,9 +177,9 @@ async def email_taken(conn: Conn, email: str, *, by_other_than: uuid.UUID) -> bo
     return bool(await conn.fetchval(EMAIL_TAKEN, email, by_other_than))
 
 
-async def accounts(conn: Conn, *, family_id: uuid.UUID | None, limit: int
-                   ) -> list[asyncpg.Record]:
-    return await conn.fetch(SELECT_ACCOUNTS, family_id, limit)
+async def accounts(conn: Conn, *, family_id: uuid.UUID | None, limit: int,
+                   ids: list[uuid.UUID] | None = None) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_ACCOUNTS, family_id, limit, ids)
 
 
 async def insert_session(conn: Conn, *, session_id: uuid.UUID, account_id: uuid.UUID,

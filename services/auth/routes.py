@@ -132,7 +132,8 @@ async def reset_password(request: web.Request, body: ResetBody) -> Tokens:
 async def list_accounts(request: web.Request, query: AccountsQuery) -> AccountList:
     require_staff(request)
     await _session(request)
-    return await accounts.list_accounts(request.app[common_keys.DB], family_id=query.family_id)
+    return await accounts.list_accounts(request.app[common_keys.DB], family_id=query.family_id,
+                                        ids=query.id)
 
 
 @routes.post("/accounts/{account_id}/invitation")

@@ -51,6 +51,8 @@ class EmailChangeBody(Body):
 
 class AccountsQuery(BaseModel):
     family_id: uuid.UUID | None = None
+    # Accounts by id (`?id=…&id=…`): who acted, for the staff's audit trail.
+    id: list[uuid.UUID] | None = Field(None, max_length=100)
 
 
 class Account(BaseModel):

@@ -3,7 +3,7 @@
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -109,9 +109,18 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
-    """The query string validated by `model` (a repeated key becomes a list)."""
+    """The query string validated by `model`: a key repeated, or read by a list field, gives
+    a list (`?id=a&id=b`)."""
     data: dict[str, Any] = {}
     for key in request.query:
         values = request.query.getall(key)
-        data[key] = values if len(values) > 1 else values[0]
+        field = model.model_fields.get(key)
+        wants_list = field is not None and _is_list(field.annotation)
+        data[key] = values if wants_list or len(values) > 1 else values[0]
     return validate(model, data)
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation) if arg is not type(None))

@@ -205,3 +205,20 @@ async def test_accounts_of_a_family_show_their_state(auth: Auth, staff_token: st
         "created_at": accounts[0]["created_at"], "invitation_expires_at": None,
         "pending_email": None}]
     assert other["email"] not in {a["email"] for a in accounts}
+
+
+async def test_staff_find_accounts_by_id_to_name_who_acted(auth: Auth, staff_token: str) -> None:
+    first, second, _other = (await auth.create_account(), await auth.create_account(),
+                             await auth.create_account())
+
+    status, found, _ = await auth.call(
+        "GET", f"/accounts?id={first['id']}&id={second['id']}&id={uuid.uuid4()}",
+        token=staff_token)
+
+    assert status == 200
+    assert sorted(a["email"] for a in found) == sorted([first["email"], second["email"]])
+    status, one, _ = await auth.call("GET", f"/accounts?id={first['id']}", token=staff_token)
+    assert [a["email"] for a in one] == [first["email"]]
+    status, problem, _ = await auth.call("GET", "/accounts?id=someone", token=staff_token)
+    assert status == 422
+    assert problem["errors"] == [{"field": "id.0", "message": "Identifiant invalide."}]
