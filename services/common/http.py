@@ -1,6 +1,5 @@
 """The one outgoing HTTP client of a process, carrying the request id to the next hop."""
 
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import aiohttp
@@ -21,11 +20,3 @@ def client_session(*, timeout: float = 10.0) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=timeout), trace_configs=[trace]
     )
-
-
-async def session_context() -> AsyncIterator[aiohttp.ClientSession]:
-    session = client_session()
-    try:
-        yield session
-    finally:
-        await session.close()

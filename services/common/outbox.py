@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -144,15 +143,3 @@ class OutboxRelay:
                 await self._listener.remove_listener(CHANNEL, self._notified)
             await self.pool.release(self._listener)
             self._listener = None
-
-
-@contextlib.asynccontextmanager
-async def running_relay(pool: asyncpg.Pool, bus: Bus, poll_seconds: float) -> AsyncIterator[
-    OutboxRelay
-]:
-    relay = OutboxRelay(pool, bus, poll_seconds=poll_seconds)
-    await relay.start()
-    try:
-        yield relay
-    finally:
-        await relay.stop()
