@@ -6,7 +6,6 @@ with the section's empty value and its name in `unavailable`. Later services add
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,16 +22,8 @@ from services.common.tokens import Principal
 log = logging.getLogger(__name__)
 
 
-class AccountView(BaseModel):
-    id: str
-    email: str
-    role: str
-    family_id: uuid.UUID | None = None
-    pending_email: str | None = None
-
-
 class Dashboard(BaseModel):
-    account: AccountView
+    account: Me
     family: dict[str, Any] | None = None
     children: list[dict[str, Any]] = Field(default_factory=list)
     # Children the parent asked to add, awaiting validation by staff.
@@ -105,5 +96,4 @@ async def load_dashboard(request: web.Request) -> Dashboard:
             unavailable.append(section.name)
         elif isinstance(result, dict):
             values.update({k: v for k, v in result.items() if v is not None})
-    account = AccountView.model_validate(me.model_dump())
-    return Dashboard(account=account, unavailable=unavailable, **values)
+    return Dashboard(account=me, unavailable=unavailable, **values)
