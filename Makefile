@@ -32,5 +32,9 @@ typecheck: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Benchmarks: every case of bench/cases (or CASES="planning booking"), results in bench/results/.
+bench: $(BIN)/.installed infra
+	$(BIN)/python -m bench $(CASES)
+
 clean:
 	rm -rf $(VENV) var/maildir *.egg-info

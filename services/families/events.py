@@ -33,6 +33,7 @@ async def family_updated(conn: Conn, family: asyncpg.Record) -> None:
         address=Address(line1=family["address_line1"], line2=family["address_line2"],
                         postal_code=family["postal_code"], city=family["city"]),
         qf=family["qf"],
+        entity_version=family["version"],
     ), producer=PRODUCER)
 
 
@@ -46,6 +47,7 @@ async def child_changed(conn: Conn, child: asyncpg.Record, *, created: bool) -> 
         last_name=child["last_name"],
         birth_date=birth_date if isinstance(birth_date, date) else date.fromisoformat(birth_date),
         school_level=child["school_level"],
+        entity_version=child["version"],
     ), producer=PRODUCER)
 
 

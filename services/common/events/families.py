@@ -1,4 +1,9 @@
-"""Events published by the families service. No health datum ever travels in them."""
+"""Events published by the families service. No health datum ever travels in them.
+
+State events (`family_updated`, `child_created`, `child_updated`) carry `entity_version`, the
+row's own version in the families database: it only grows, so a read model applies an event
+only when its `entity_version` is newer than the one it holds (redelivery and reordering never
+bring an old state back)."""
 
 import uuid
 from datetime import date
@@ -36,6 +41,7 @@ class FamilyUpdated(Event):
     email: str
     address: Address | None
     qf: int | None
+    entity_version: int
 
 
 class ChildCreated(Event):
@@ -47,6 +53,7 @@ class ChildCreated(Event):
     last_name: str
     birth_date: date
     school_level: str | None
+    entity_version: int
 
 
 class ChildUpdated(Event):
@@ -58,6 +65,7 @@ class ChildUpdated(Event):
     last_name: str
     birth_date: date
     school_level: str | None
+    entity_version: int
 
 
 class ChangeRequestDecided(Event):

@@ -284,7 +284,8 @@ async def test_a_new_child_is_created_on_approval(families: Families, events: Ev
     created = await events.wait_for("families.child_created", child_id=request["child_id"])
     assert created.data == {
         "child_id": request["child_id"], "family_id": family["id"], "first_name": "Noé",
-        "last_name": "Durand", "birth_date": "2019-03-14", "school_level": "CP"}
+        "last_name": "Durand", "birth_date": "2019-03-14", "school_level": "CP",
+        "entity_version": 1}
     told = await events.wait_for("families.change_request_decided",
                                  change_request_id=request["id"])
     assert told.data["subject"] == "new_child"

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each case measures in one run and writes bench/results/."""

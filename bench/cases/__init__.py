@@ -1,0 +1,1 @@
+"""Benchmark cases, one module each (`async def main(run: Run) -> None`)."""
