@@ -84,7 +84,7 @@ async def confirm_email(ctx: AuthContext, pool: asyncpg.Pool, *, token: str) -> 
             raise EmailTaken() from exc
         await repo.use_one_time(conn, token_hash)
         # Links mailed to the old address must not outlive it.
-        await repo.invalidate_one_time(conn, account_id, repo.ALL_TOKEN_KINDS)
+        await repo.void_links(conn, account_id)
         await add_event(conn, EmailChanged(
             account_id=account_id, family_id=row["account_family_id"],
             old_email=row["account_email"], new_email=new_email), producer=PRODUCER)

@@ -234,6 +234,12 @@ async def invalidate_one_time(conn: Conn, account_id: uuid.UUID, kinds: list[str
     await conn.execute(INVALIDATE_ONE_TIME, account_id, kinds)
 
 
+async def void_links(conn: Conn, account_id: uuid.UUID) -> None:
+    """Every outstanding one-time link of the account dies (reset, invitation, login change):
+    what a credential change must do, so a link mailed before it cannot undo it."""
+    await conn.execute(INVALIDATE_ONE_TIME, account_id, ALL_TOKEN_KINDS)
+
+
 async def log_reset_request(conn: Conn, email_key: str, *, purge: bool) -> int:
     """Record a reset request; return how many the e-mail made within the hour."""
     if purge:

@@ -237,7 +237,7 @@ async def reset_password(ctx: AuthContext, pool: asyncpg.Pool, *, token: str, pa
         account_id = row["account_id"]
         await repo.set_password(conn, account_id, new_hash)
         await repo.use_one_time(conn, token_hash)
-        await repo.invalidate_one_time(conn, account_id, repo.ALL_TOKEN_KINDS)
+        await repo.void_links(conn, account_id)
         await repo.revoke_account_sessions(conn, account_id, keep=None, reason="password_reset")
         await ctx.throttle.clear_account(conn, row["account_email"])
         if row["kind"] == "reset":
@@ -276,7 +276,8 @@ async def change_password(ctx: AuthContext, pool: asyncpg.Pool, *, account_id: u
         await repo.set_password(conn, account_id, new_hash)
         await repo.revoke_account_sessions(conn, account_id, keep=session_id,
                                            reason="password_changed")
-        await repo.invalidate_one_time(conn, account_id, ["reset", "invitation"])
+        # A login change asked before must not switch the login (and open a session) after it.
+        await repo.void_links(conn, account_id)
         await add_event(conn, PasswordChanged(
             account_id=account_id, email=account["email"], changed_at=datetime.now(UTC)),
             producer=PRODUCER)
