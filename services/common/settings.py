@@ -2,16 +2,18 @@
 
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Written by deploy/infra.sh when the local PostgreSQL asks for a password.
 ENV_FILE = "var/portail.env"
 
 
-def shared(name: str) -> AliasChoices:
-    """Read a setting common to every service from `PORTAIL_<NAME>`, or by its field name."""
-    return AliasChoices(name, f"PORTAIL_{name.upper()}")
+def shared(name: str) -> str:
+    """A setting common to every part is read from `PORTAIL_<NAME>` only: never from a bare
+    `<NAME>` (a platform's own `ENV`, `NAMESPACE`… must not change the portal's mode). Code
+    and tests still pass it by its field name."""
+    return f"PORTAIL_{name.upper()}"
 
 
 class Organisation(BaseModel):
@@ -32,8 +34,11 @@ class Organisation(BaseModel):
 class CommonSettings(BaseSettings):
     """What every process needs: environment, infrastructure and the other services' URLs."""
 
+    # Each part's subclass sets its own prefix (`GATEWAY_`, `AUTH_`…): its fields, and these
+    # by their field name too (`GATEWAY_ENV`), are read only under it.
     model_config = SettingsConfigDict(
-        env_file=ENV_FILE, extra="ignore", populate_by_name=True, frozen=True
+        env_file=ENV_FILE, env_prefix="PORTAIL_", extra="ignore", populate_by_name=True,
+        frozen=True,
     )
 
     env: Literal["development", "test", "production"] = Field(
