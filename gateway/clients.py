@@ -27,6 +27,7 @@ from services.common.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from services.common.validation import digits
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ _BY_STATUS: dict[int, type[Problem]] = {
 }
 
 
-def problem_from(status: int, body: Any) -> Problem:
-    """Our `Problem` for an upstream 4xx answer, keeping its type, title and field errors."""
+def problem_from(status: int, body: Any, *, retry_after: str | None = None) -> Problem:
+    """Our `Problem` for an upstream 4xx answer, keeping its type, title, field errors and
+    when to try again (`retry_after`, from the body or the `Retry-After` header)."""
     cls = _BY_STATUS.get(status, Problem)
     if not isinstance(body, dict):
         body = {}
@@ -51,7 +53,13 @@ def problem_from(status: int, body: Any) -> Problem:
     if not (isinstance(errors, list) and all(isinstance(e, dict) for e in errors)):
         errors = None
     detail = body.get("detail") if isinstance(body.get("detail"), str) else None
-    problem = cls(title, detail=detail, errors=errors)
+    extra: dict[str, Any] = {}
+    wait = body.get("retry_after")
+    if not (isinstance(wait, int) and not isinstance(wait, bool) and wait >= 0):
+        wait = digits(retry_after)
+    if wait is not None:
+        extra["retry_after"] = wait
+    problem = cls(title, detail=detail, errors=errors, **extra)
     problem.status = status
     kind = body.get("type")
     if isinstance(kind, str) and kind.startswith("/problems/"):
@@ -86,6 +94,7 @@ class Upstream:
                                     headers=headers, timeout=self.timeout) as resp:
                 text = await resp.text()
                 status = resp.status
+                retry_after = resp.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("upstream unreachable",
                         extra={"upstream": self.name, "path": path, "error": repr(exc)})
@@ -101,7 +110,7 @@ class Upstream:
                                                  "status": status})
             raise ServiceUnavailable()
         if status >= 400:
-            raise problem_from(status, body)
+            raise problem_from(status, body, retry_after=retry_after)
         return body
 
 

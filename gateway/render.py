@@ -108,8 +108,9 @@ async def read_form(request: web.Request, *names: str) -> Form:
 
 
 def render(request: web.Request, template: str, context: Mapping[str, Any] | None = None,
-           *, status: int = 200) -> web.Response:
-    """A page with the common context: letterhead, user, CSRF token, one-time messages."""
+           *, status: int = 200, problem: Problem | None = None) -> web.Response:
+    """A page with the common context: letterhead, user, CSRF token, one-time messages. With
+    the `problem` it shows, the page answers its status and headers (`Retry-After`)."""
     session = request.get(SESSION_KEY)
     user = session.principal if session is not None and not session.via_bearer else None
     ctx: dict[str, Any] = {
@@ -120,8 +121,10 @@ def render(request: web.Request, template: str, context: Mapping[str, Any] | Non
         "path": request.path,
     }
     ctx.update(context or {})
-    response: web.Response = aiohttp_jinja2.render_template(template, request, ctx,
-                                                           status=status)
+    response: web.Response = aiohttp_jinja2.render_template(
+        template, request, ctx, status=problem.status if problem is not None else status)
+    if problem is not None:
+        response.headers.update(problem.headers)
     return response
 
 
@@ -138,7 +141,7 @@ _TITLES = {
 def error_page(request: web.Request, problem: Problem) -> web.Response:
     heading = _TITLES.get(problem.status, "Une erreur est survenue")
     return render(request, "error.html", {"heading": heading, "problem": problem},
-                  status=problem.status)
+                  problem=problem)
 
 
 @web.middleware

@@ -56,7 +56,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         form.fail(problem, ("email", "password"))
         form.values["password"] = ""
         return render(request, "login.html", {"form": form, "next": target or ""},
-                      status=problem.status)
+                      problem=problem)
     start_session(request, tokens)
     return redirect(target or home_for(account.role))
 
@@ -86,7 +86,7 @@ async def forgot(request: web.Request) -> web.StreamResponse:
             form.values["email"].strip(), forwarded_for=forwarded_for(request))
     except Problem as problem:
         form.fail(problem, ("email",))
-        return render(request, "forgot.html", {"form": form}, status=problem.status)
+        return render(request, "forgot.html", {"form": form}, problem=problem)
     return redirect("/mot-de-passe-oublie/envoye")
 
 

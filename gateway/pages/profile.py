@@ -53,7 +53,7 @@ async def login_change(request: web.Request) -> web.StreamResponse:
         with contextlib.suppress(Problem):
             me = await upstream(request, auth.me)
         return render(request, "login_change.html", {"form": form, "me": me},
-                      status=problem.status)
+                      problem=problem)
     flash(request, "email_change_requested")
     return redirect(home_for(session.principal.role))
 
@@ -101,7 +101,7 @@ async def password_change(request: web.Request) -> web.StreamResponse:
     session = await require_session(request)
     names = ("current_password", "new_password", "new_password_confirmation")
     form = await read_form(request, *names)
-    status = 422
+    failed: Problem | None = None
     if form.values["new_password"] != form.values["new_password_confirmation"]:
         form.add("new_password_confirmation", MISMATCH)
     else:
@@ -116,12 +116,13 @@ async def password_change(request: web.Request) -> web.StreamResponse:
             raise
         except Problem as problem:
             form.fail(problem, names[:2])
-            status = problem.status
+            failed = problem
         else:
             flash(request, "password_changed")
             return redirect(home_for(session.principal.role))
     for name in names:
         form.values[name] = ""
-    return render(request, "password_change.html", {"form": form}, status=status)
+    return render(request, "password_change.html", {"form": form}, status=422,
+                  problem=failed)
 
 

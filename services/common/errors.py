@@ -47,12 +47,22 @@ class Problem(Exception):
             body["request_id"] = request_id
         return body
 
-    def response(self, instance: str | None = None) -> web.Response:
-        resp = web.json_response(self.body(instance), status=self.status,
-                                 content_type=PROBLEM_JSON)
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers that go with the answer, on pages as in the API: `Retry-After` when the
+        problem says how many seconds to wait (`retry_after`)."""
+        headers: dict[str, str] = {}
+        retry_after = self.extra.get("retry_after")
+        if isinstance(retry_after, int) and not isinstance(retry_after, bool) \
+                and retry_after >= 0:
+            headers["Retry-After"] = str(retry_after)
         if self.status == 401:
-            resp.headers["WWW-Authenticate"] = "Bearer"
-        return resp
+            headers["WWW-Authenticate"] = "Bearer"
+        return headers
+
+    def response(self, instance: str | None = None) -> web.Response:
+        return web.json_response(self.body(instance), status=self.status,
+                                 content_type=PROBLEM_JSON, headers=self.headers)
 
 
 class BadRequest(Problem):

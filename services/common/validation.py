@@ -55,6 +55,17 @@ MESSAGES: dict[str, str] = {
 DEFAULT_MESSAGE = "Valeur invalide."
 
 
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def digits(text: str | None) -> int | None:
+    """The whole number `text` writes in ASCII digits (nine at most), else None. Not
+    `isdigit()`, which « ² » or « ٣ » pass and `int()` then refuses or reads."""
+    if text is None or not _DIGITS.fullmatch(text):
+        return None
+    return int(text)
+
+
 def french_message(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     ctx = dict(error.get("ctx") or {})
