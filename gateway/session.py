@@ -22,6 +22,7 @@ from gateway.security import (
     set_cookie,
 )
 from services.common import keys as common_keys
+from services.common.addresses import client_address
 from services.common.errors import BadRequest, Gone, Unauthorized, ValidationFailed
 from services.common.tokens import Principal, bearer_token
 
@@ -45,16 +46,9 @@ SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("session", object) 
 
 
 def forwarded_for(request: web.Request) -> str | None:
-    """The browser's address, told to auth (which throttles by it). Behind trusted proxies,
-    the nearest address they report that is not one of them."""
-    trusted = request.app[keys.SETTINGS].trusted_proxies
-    if request.remote not in trusted:
-        return request.remote
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
-    for hop in reversed(hops):
-        if hop and hop not in trusted:
-            return hop
-    return request.remote
+    """The browser's address, told to auth (which throttles by it), by the kernel's one rule
+    (None when a trusted proxy did not say)."""
+    return client_address(request, request.app[keys.SETTINGS].trusted_proxies)
 
 
 class RefreshCoalescer:

@@ -6,6 +6,7 @@ from typing import Self
 from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.common.addresses import TrustedProxies
 from services.common.settings import CommonSettings
 
 # Signs the CSRF and message cookies on a developer's machine only; production refuses it.
@@ -25,9 +26,9 @@ class Settings(CommonSettings):
     # call never starts with a token about to lapse.
     refresh_margin_seconds: int = 30
     upstream_timeout_seconds: float = 8.0
-    # Addresses of proxies in front of the gateway whose X-Forwarded-For is believed (the
-    # browser's address matters to auth's throttling).
-    trusted_proxies: tuple[str, ...] = ()
+    # Proxies in front of the gateway (addresses or CIDR ranges) whose X-Forwarded-For is
+    # believed: the browser's address matters to auth's throttling.
+    trusted_proxies: TrustedProxies = ()
 
     @model_validator(mode="after")
     def _secret_required_in_production(self) -> Self:

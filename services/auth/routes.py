@@ -21,8 +21,8 @@ from services.auth.schemas import (
     TokenInfo,
     Tokens,
 )
-from services.auth.throttle import client_address
 from services.common import keys as common_keys
+from services.common.addresses import client_address
 from services.common.api import api
 from services.common.errors import NotFound
 from services.common.tokens import principal, require_staff

@@ -1,10 +1,12 @@
 """Settings of the auth service (environment prefix `AUTH_`)."""
 
+from ipaddress import ip_network
 from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.common.addresses import TrustedProxies
 from services.common.settings import ServiceSettings
 
 
@@ -47,5 +49,6 @@ class Settings(ServiceSettings):
     address_lock_after: int = 20
     # Failures older than this are forgotten.
     failure_window_minutes: int = 15
-    # Direct peers whose `X-Forwarded-For` is believed (the gateway); addresses or networks.
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Direct peers whose `X-Forwarded-For` is believed (the gateway): addresses or CIDR
+    # ranges, e.g. the containers' network in a compose deployment.
+    trusted_proxies: TrustedProxies = (ip_network("127.0.0.1/32"), ip_network("::1/128"))

@@ -1,13 +1,10 @@
 """Login throttling per account and per client address, counted in the shared database."""
 
 import hashlib
-import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from aiohttp import web
 
 from services.auth.errors import Locked, Throttled
 from services.auth.settings import Settings
@@ -120,34 +117,3 @@ class Throttle:
 
 def _seconds(delta: timedelta) -> int:
     return max(1, math.ceil(delta.total_seconds()))
-
-
-def client_address(request: web.Request, trusted: tuple[str, ...]) -> str | None:
-    """The caller's address: the direct peer, or — when that peer is a trusted proxy — the
-    nearest untrusted address of `X-Forwarded-For` (the rightmost ones were added by our own
-    proxies; anything further left is the client's to forge). None when unknown."""
-    peer = request.remote
-    networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
-
-    def is_trusted(value: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(value)
-        except ValueError:
-            return False
-        return any(ip in net for net in networks)
-
-    if peer is None or not is_trusted(peer):
-        return peer
-    hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
-    hops = [h for h in hops if h]
-    if not hops:
-        # Our own proxy did not say for whom it calls: counting its address would make one
-        # client of everybody behind it. The account throttle still applies.
-        return None
-    for hop in reversed(hops):
-        if not is_trusted(hop):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return peer  # garbage from a trusted proxy: fall back to the peer itself
-    return hops[0]

@@ -1,9 +1,13 @@
-"""Auth's throttling seen through the gateway: when to try again is passed on (API and pages)."""
+"""Auth's throttling seen through the gateway: per browser behind proxies, and when to try
+again passed on (API and pages)."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
-from tests.e2e.stack import Stack
-from tests.service.gateway.conftest import Browser
+from tests.e2e.stack import Stack, gateway_server
+from tests.service.auth.conftest import PASSWORD, Auth, auth_settings, running_auth
+from tests.service.gateway.conftest import Browser, browser_session
 
 WRONG = "ce n'est pas le bon mot de passe"
 
@@ -47,3 +51,43 @@ async def test_other_answers_carry_no_retry_after(browser: Browser,
                                 body={"email": parent["email"], "password": WRONG})
     assert resp.status == 401
     assert "Retry-After" not in resp.headers
+
+
+@contextlib.asynccontextmanager
+async def behind_a_proxy(stack: Stack) -> AsyncIterator[tuple[Auth, Browser]]:
+    """Auth with its real address limit (20 failures), and a gateway that believes the proxy in
+    front of it (this test's client, on 127.0.0.0/8) about each browser's address."""
+    settings = auth_settings("gateway_addresses", address_lock_after=20)
+    async with running_auth(settings) as auth, \
+            gateway_server(stack, auth_url=auth.url("").rstrip("/"),
+                           trusted_proxies=("127.0.0.0/8",)) as gateway, \
+            browser_session() as http:
+        yield auth, Browser(http, str(gateway.make_url("")).rstrip("/"))
+
+
+async def login_from(browser: Browser, address: str, email: str, password: str) -> int:
+    resp, _ = await browser.api("POST", "/api/v1/session", headers={"X-Forwarded-For": address},
+                                body={"email": email, "password": password, "token": True})
+    return resp.status
+
+
+async def test_bad_logins_of_twenty_browsers_do_not_lock_every_login(stack: Stack) -> None:
+    async with behind_a_proxy(stack) as (auth, browser):
+        account = await auth.create_account()
+        for n in range(1, 21):
+            status = await login_from(browser, f"198.51.100.{n}", auth.new_email("inconnu"),
+                                      WRONG)
+            assert status == 401, n
+
+        assert await login_from(browser, "203.0.113.7", account["email"], PASSWORD) == 201
+
+
+async def test_a_browser_locked_by_its_bad_logins_does_not_lock_another(stack: Stack) -> None:
+    async with behind_a_proxy(stack) as (auth, browser):
+        account = await auth.create_account()
+        for _ in range(20):
+            assert await login_from(browser, "198.51.100.99", auth.new_email("inconnu"),
+                                    WRONG) == 401
+
+        assert await login_from(browser, "198.51.100.99", account["email"], PASSWORD) == 429
+        assert await login_from(browser, "203.0.113.8", account["email"], PASSWORD) == 201
