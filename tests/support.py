@@ -69,6 +69,8 @@ def settings_for(cls: type[S], *, database: str | None = None, **overrides: Any)
         "retry_delays": (0.1, 0.3),
         "outbox_poll_seconds": 0.2,
         "log_level": "WARNING",
+        # /metrics on an internal port of the system's choosing (read it with `metrics_of`).
+        "metrics_port": 0,
     }
     values.update(overrides)
     service = cls.model_fields["service_name"].default
@@ -89,6 +91,16 @@ async def serve(app: web.Application, *, delete_queues: bool = True
         if delete_queues and consumer is not None:
             await consumer.delete_queues()
         await server.close()
+
+
+async def metrics_of(app: web.Application) -> str:
+    """What a running part's internal `/metrics` site answers (Prometheus text)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{app[keys.METRICS_PORT]}/metrics") as resp:
+        assert resp.status == 200
+        return await resp.text()
 
 
 async def drop_test_databases() -> None:

@@ -24,5 +24,7 @@ HANDLERS: web.AppKey[HandlersFactory] = web.AppKey("handlers")
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 METRICS = web.AppKey("metrics", CollectorRegistry)
+# The port `/metrics` is served on (the internal site), once started; absent when not served.
+METRICS_PORT = web.AppKey("metrics_port", int)
 READY_CHECKS: web.AppKey[list[ReadyCheck]] = web.AppKey("ready_checks")
 TITLE = web.AppKey("title", str)

@@ -76,6 +76,10 @@ class CommonSettings(BaseSettings):
                              validation_alias=shared("org_website"))
     org_email: str = Field("jeunesse@example.org", validation_alias=shared("org_email"))
     org_phone: str = Field("04 65 71 00 00", validation_alias=shared("org_phone"))
+    # `/metrics` is served on this port of its own, bound to `metrics_host`, and never on the
+    # public one; None: not served. Per part: `<PART>_METRICS_PORT`, `<PART>_METRICS_HOST`.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # Expected `iss` and `aud` of access tokens.
     token_issuer: str = Field("portail-auth", validation_alias=shared("token_issuer"))
     token_audience: str = Field("portail", validation_alias=shared("token_audience"))

@@ -116,7 +116,8 @@ async def broker_ready(app: web.Application) -> bool:
 def base_app(settings: CommonSettings, *, title: str, middlewares: tuple[Middleware, ...] = (),
              client_max_size: int = 256 * 1024) -> web.Application:
     """The part every process shares: request ids, metrics, problem+json, token verification,
-    `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, and one outgoing HTTP client."""
+    `/healthz`, `/readyz`, `/openapi.json`, one outgoing HTTP client, and `/metrics` on an
+    internal port of its own (`metrics_context`)."""
     registry = CollectorRegistry()
     app = web.Application(
         middlewares=[request_id_middleware, metrics_middleware(registry), *middlewares],
@@ -128,9 +129,9 @@ def base_app(settings: CommonSettings, *, title: str, middlewares: tuple[Middlew
     app[keys.READY_CHECKS] = []
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
     app.cleanup_ctx.append(http_context)
+    app.cleanup_ctx.append(metrics_context)
     return app
 
 
@@ -155,6 +156,26 @@ async def http_context(app: web.Application) -> AsyncIterator[None]:
     async with client_session() as session:
         app[keys.HTTP] = session
         yield
+
+
+async def metrics_context(app: web.Application) -> AsyncIterator[None]:
+    """`/metrics` on `metrics_port` only: a site of its own, so the public port (and the
+    gateway in front of the parts) never answers it, whoever asks."""
+    settings = app[keys.SETTINGS]
+    if settings.metrics_port is None:
+        yield
+        return
+    internal = web.Application()
+    internal[keys.METRICS] = app[keys.METRICS]
+    internal.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(internal, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+        app[keys.METRICS_PORT] = runner.addresses[0][1]
+        yield
+    finally:
+        await runner.cleanup()
 
 
 async def verifier_context(app: web.Application) -> AsyncIterator[None]:

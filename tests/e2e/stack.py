@@ -118,6 +118,7 @@ class Stack:
             "namespace": self.namespace,
             "public_url": self.gateway_url,
             "maildir": self.maildir,
+            "metrics_port": 0,
             "auth_url": self.url("auth"),
             # Nobody listens there when the stack runs without the families service.
             "families_url": self.url("families") if "families" in self.servers

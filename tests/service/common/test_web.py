@@ -14,7 +14,7 @@ from services.common.errors import PROBLEM_JSON
 from services.common.settings import ServiceSettings
 from services.common.tokens import require_staff
 from services.common.web import service_app
-from tests.support import TestTokens, serve, settings_for
+from tests.support import TestTokens, metrics_of, serve, settings_for
 
 TOKENS = TestTokens()
 
@@ -115,9 +115,26 @@ async def test_metrics_has_a_latency_histogram_per_route(
         server: TestServer, http: aiohttp.ClientSession) -> None:
     async with http.get(server.make_url("/healthz")):
         pass
-    async with http.get(server.make_url("/metrics")) as resp:
-        text = await resp.text()
+    text = await metrics_of(server.app)
     assert 'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"' in text
+
+
+async def test_metrics_are_not_served_on_the_public_port(
+        server: TestServer, http: aiohttp.ClientSession) -> None:
+    async with http.get(server.make_url("/metrics")) as resp:
+        assert resp.status == 404
+        assert "http_request_duration_seconds" not in await resp.text()
+    assert server.app[keys.METRICS_PORT] != server.port
+
+
+async def test_without_a_metrics_port_metrics_are_not_served(
+        tmp_path_factory: pytest.TempPathFactory, http: aiohttp.ClientSession) -> None:
+    migrations = tmp_path_factory.mktemp("quiet_migrations")
+    settings = settings_for(DemoSettings, metrics_port=None)
+    app = service_app(settings, title="Démo", migrations=migrations)
+    async with serve(app) as srv, http.get(srv.make_url("/metrics")) as resp:
+        assert resp.status == 404
+    assert keys.METRICS_PORT not in app
 
 
 async def test_openapi_documents_declared_routes(server: TestServer,

@@ -2,7 +2,7 @@
 
 from tests.service.families.helpers import Families
 
-KERNEL = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
+KERNEL = {"/healthz", "/readyz", "/openapi.json"}
 
 
 async def test_every_route_is_documented(families: Families) -> None:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from gateway.settings import Settings
 from tests.e2e.stack import Stack, gateway_server
 from tests.service.gateway.conftest import Browser, browser_session
+from tests.support import metrics_of
 
 PRODUCTION_SECRET = "a-production-secret-of-sufficient-length-0123456789"
 
@@ -133,3 +134,12 @@ async def test_unknown_page_is_a_french_404(browser: Browser) -> None:
     assert resp.status == 404
     assert '<html lang="fr">' in html
     assert "Cette page n'existe pas" in unescape(html)
+
+
+async def test_metrics_are_not_served_through_the_gateway(browser: Browser,
+                                                          stack: Stack) -> None:
+    resp, body = await browser.get("/metrics")
+    assert resp.status == 404
+    assert "http_request_duration_seconds" not in body
+    # They are on the gateway's internal port, for the monitoring only.
+    assert "http_request_duration_seconds" in await metrics_of(stack.app("gateway"))
