@@ -3,14 +3,33 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The lock files (pip-compile --generate-hashes): dev = runtime + the dev extra (make run/test,
+# CI); runtime = what the image installs. `make lock` regenerates both from pyproject.toml.
+LOCK_DEV := requirements/dev.txt
+LOCK_RUNTIME := requirements/runtime.txt
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_VENV := var/lock-venv
+COMPILE = $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-header \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck pytest infra browser bench clean
+.PHONY: run test lint typecheck pytest infra browser bench clean lock
 
-$(BIN)/.installed: pyproject.toml
+# Every dependency comes from the lock, each file checked against its hash; the project itself
+# is put on the path by a .pth file (no build step, nothing fetched outside the lock).
+$(BIN)/.installed: $(LOCK_DEV)
 	./deploy/infra.sh python_venv
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK_DEV)
+	$(BIN)/python -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "portail-famille.pth").write_text("$(CURDIR)\n")'
 	touch $@
+
+# Regenerate the lock files after editing the dependencies in pyproject.toml. Pins already in
+# the lock are kept when still allowed; `make lock UPGRADE=1` moves everything to the newest.
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install -q --disable-pip-version-check $(PIP_TOOLS); }
+	$(COMPILE) $(if $(UPGRADE),--upgrade) --extra dev -o $(LOCK_DEV) pyproject.toml
+	$(COMPILE) -c $(LOCK_DEV) -o $(LOCK_RUNTIME) pyproject.toml
 
 infra:
 	./deploy/infra.sh postgres rabbitmq
