@@ -79,8 +79,23 @@ class Upstream:
 
     async def call(self, method: str, path: str, *, token: str | None = None,
                    json: Any = None, params: Params | None = None,
-                   forwarded_for: str | None = None, if_match: int | None = None) -> Any:
+                   forwarded_for: str | None = None, if_match: int | None = None,
+                   idempotency_key: str | None = None) -> Any:
+        _, body = await self.exchange(method, path, token=token, json=json, params=params,
+                                      forwarded_for=forwarded_for, if_match=if_match,
+                                      idempotency_key=idempotency_key)
+        return body
+
+    async def exchange(self, method: str, path: str, *, token: str | None = None,
+                       json: Any = None, params: Params | None = None,
+                       forwarded_for: str | None = None, if_match: int | None = None,
+                       idempotency_key: str | None = None) -> tuple[int, Any]:
+        """The answer's status and JSON body (a created resource and a replayed one differ
+        only by their status)."""
         headers = {"Accept": f"application/json, {PROBLEM_JSON}"}
+        if idempotency_key is not None:
+            # The same key again gives the same result: a retried submission is not doubled.
+            headers["Idempotency-Key"] = idempotency_key
         if if_match is not None:
             # The version the visitor saw: the service refuses (409) if it moved since.
             headers["If-Match"] = f'"{if_match}"'
@@ -111,7 +126,7 @@ class Upstream:
             raise ServiceUnavailable()
         if status >= 400:
             raise problem_from(status, body, retry_after=retry_after)
-        return body
+        return status, body
 
 
 class _Loose(BaseModel):
@@ -331,12 +346,164 @@ class FamiliesClient(Upstream):
         return _object(await self.call("GET", "/audit", token=token, params=params))
 
 
+def _query(**values: str | uuid.UUID | None) -> dict[str, str]:
+    """Query parameters, without those not given."""
+    return {name: str(value) for name, value in values.items() if value is not None}
+
+
+class ReservationsClient(Upstream):
+    """Catalogue, planning, selections, reservations and waiting lists (docs/contracts.md,
+    reservations). Answers pass through as JSON: every state, outcome, deadline and position
+    is the service's, and so are its French messages."""
+
+    # ---- a family's own (parent; staff may act for any family) ----
+
+    def _family(self, family_id: uuid.UUID, tail: str) -> str:
+        return f"/families/{family_id}/{tail}"
+
+    async def periods(self, token: str, family_id: uuid.UUID, *, child_id: str,
+                      kind: str = "book") -> dict[str, Any]:
+        """`{child, establishments: [{…, periods}]}`: where this child can book (or cancel)."""
+        return _object(await self.call("GET", self._family(family_id, "periods"), token=token,
+                                       params=_query(child_id=child_id, kind=kind)))
+
+    async def planning(self, token: str, family_id: uuid.UUID, *, child_id: str,
+                       period_id: str, month: str | None = None, kind: str = "book"
+                       ) -> dict[str, Any]:
+        """One month of a period for a child: every cell with its state and outcome."""
+        return _object(await self.call(
+            "GET", self._family(family_id, "planning"), token=token,
+            params=_query(child_id=child_id, period_id=period_id, month=month, kind=kind)))
+
+    async def selection(self, token: str, family_id: uuid.UUID, *, child_id: str,
+                        period_id: str, kind: str = "book") -> dict[str, Any]:
+        return _object(await self.call(
+            "GET", self._family(family_id, "selection"), token=token,
+            params=_query(child_id=child_id, period_id=period_id, kind=kind)))
+
+    async def change_selection(self, token: str, family_id: uuid.UUID, body: dict[str, Any]
+                               ) -> dict[str, Any]:
+        """Toggle a cell, or a bulk action: `{items, changed, skipped}`."""
+        return _object(await self.call("POST", self._family(family_id, "selection"),
+                                       token=token, json=body))
+
+    async def preview(self, token: str, family_id: uuid.UUID, body: Any) -> dict[str, Any]:
+        """The outcome each line would get now (nothing recorded)."""
+        return _object(await self.call("POST", self._family(family_id, "reservations/preview"),
+                                       token=token, json=body))
+
+    async def submit(self, token: str, family_id: uuid.UUID, body: Any, *,
+                     idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
+        """201 and the new reservation, or 200 and the one this key already made."""
+        status, answer = await self.exchange(
+            "POST", self._family(family_id, "reservations"), token=token, json=body,
+            idempotency_key=idempotency_key)
+        return status, _object(answer)
+
+    async def reservations(self, token: str, family_id: uuid.UUID, *,
+                           cursor: str | None = None) -> dict[str, Any]:
+        """`{items, next_cursor}`, newest first."""
+        body = _object(await self.call("GET", self._family(family_id, "reservations"),
+                                       token=token, params=_query(cursor=cursor or None)))
+        return {"items": _objects(body.get("items")), "next_cursor": body.get("next_cursor")}
+
+    async def reservation(self, token: str, family_id: uuid.UUID, number: str
+                          ) -> dict[str, Any]:
+        return _object(await self.call(
+            "GET", self._family(family_id, f"reservations/{number}"), token=token))
+
+    async def answer_offer(self, token: str, family_id: uuid.UUID, line_id: uuid.UUID, *,
+                           accept: bool) -> dict[str, Any]:
+        """The parent takes (or lets go) the place a waiting line is offered."""
+        return _object(await self.call("POST", self._family(family_id, f"offers/{line_id}"),
+                                       token=token, json={"accept": accept}))
+
+    async def reply_offer(self, offer_token: str, *, accept: bool) -> dict[str, Any]:
+        """The same from the e-mailed link, without a session: the link's token says who."""
+        return _object(await self.call("POST", "/offers/reply",
+                                       json={"token": offer_token, "accept": accept}))
+
+    # ---- catalogue (read: any token; write: staff) ----
+
+    async def establishments(self, token: str) -> list[dict[str, Any]]:
+        body = _object(await self.call("GET", "/establishments", token=token))
+        return _objects(body.get("items"))
+
+    async def create_establishment(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _object(await self.call("POST", "/establishments", token=token, json=body))
+
+    async def change_establishment(self, token: str, establishment_id: uuid.UUID,
+                                   body: dict[str, Any]) -> dict[str, Any]:
+        return _object(await self.call("PATCH", f"/establishments/{establishment_id}",
+                                       token=token, json=body))
+
+    async def add_unit(self, token: str, establishment_id: uuid.UUID, body: dict[str, Any]
+                       ) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/establishments/{establishment_id}/units",
+                                       token=token, json=body))
+
+    async def change_unit(self, token: str, unit_id: uuid.UUID, body: dict[str, Any]
+                          ) -> dict[str, Any]:
+        return _object(await self.call("PATCH", f"/units/{unit_id}", token=token, json=body))
+
+    async def catalogue_periods(self, token: str, *, establishment_id: uuid.UUID | None = None
+                                ) -> list[dict[str, Any]]:
+        body = _object(await self.call("GET", "/periods", token=token,
+                                       params=_query(establishment_id=establishment_id)))
+        return _objects(body.get("items"))
+
+    async def period(self, token: str, period_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("GET", f"/periods/{period_id}", token=token))
+
+    async def create_period(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _object(await self.call("POST", "/periods", token=token, json=body))
+
+    async def change_period(self, token: str, period_id: uuid.UUID, body: dict[str, Any]
+                            ) -> dict[str, Any]:
+        return _object(await self.call("PATCH", f"/periods/{period_id}", token=token,
+                                       json=body))
+
+    async def set_capacities(self, token: str, period_id: uuid.UUID, body: dict[str, Any]
+                             ) -> dict[str, Any]:
+        return _object(await self.call("PUT", f"/periods/{period_id}/capacities", token=token,
+                                       json=body))
+
+    # ---- staff ----
+
+    async def requests(self, token: str, *, establishment_id: uuid.UUID | None = None,
+                       period_id: uuid.UUID | None = None, cursor: str | None = None
+                       ) -> dict[str, Any]:
+        """Lines awaiting a decision, oldest first: `{items, next_cursor}`."""
+        body = _object(await self.call("GET", "/requests", token=token, params=_query(
+            establishment_id=establishment_id, period_id=period_id, cursor=cursor or None)))
+        return {"items": _objects(body.get("items")), "next_cursor": body.get("next_cursor")}
+
+    async def decide_line(self, token: str, line_id: uuid.UUID, *, decision: str,
+                          comment: str | None) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/lines/{line_id}/decision", token=token,
+                                       json={"decision": decision, "comment": comment}))
+
+    async def waiting_lists(self, token: str, *, period_id: uuid.UUID,
+                            date: str | None = None, unit_id: uuid.UUID | None = None
+                            ) -> dict[str, Any]:
+        return _object(await self.call("GET", "/waiting-lists", token=token, params=_query(
+            period_id=period_id, date=date, unit_id=unit_id)))
+
+    async def attendance(self, token: str, *, establishment_id: uuid.UUID, date: str,
+                         unit_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+        """The children expected that day (no health data: families has it)."""
+        body = _object(await self.call("GET", "/attendance", token=token, params=_query(
+            establishment_id=establishment_id, date=date, unit_id=unit_id)))
+        return _objects(body.get("items"))
+
+
 @dataclass(frozen=True)
 class Clients:
     """Every upstream the gateway talks to; add a field (and a line below) per new service."""
 
     auth: AuthClient
     families: FamiliesClient
+    reservations: ReservationsClient
 
 
 def make_clients(app: web.Application) -> Clients:
@@ -345,5 +512,7 @@ def make_clients(app: web.Application) -> Clients:
     return Clients(
         auth=AuthClient(app, settings.auth_url, name="auth", timeout=timeout),
         families=FamiliesClient(app, settings.families_url, name="families", timeout=timeout),
+        reservations=ReservationsClient(app, settings.reservations_url, name="reservations",
+                                        timeout=timeout),
     )
 

@@ -28,8 +28,9 @@ class Dashboard(BaseModel):
     children: list[dict[str, Any]] = Field(default_factory=list)
     # Children the parent asked to add, awaiting validation by staff.
     pending_children: list[dict[str, Any]] = Field(default_factory=list)
-    # Filled by the reservations and billing services once they exist.
+    # The family's latest reservations (first page, newest first), lines included.
     reservations: list[dict[str, Any]] = Field(default_factory=list)
+    # Filled by the billing service once it exists.
     invoices: list[dict[str, Any]] = Field(default_factory=list)
     payments: list[dict[str, Any]] = Field(default_factory=list)
     # Sections whose service could not answer just now.
@@ -63,9 +64,17 @@ async def _children(clients: Clients, token: str, who: Principal) -> dict[str, A
     return {"children": page["items"], "pending_children": page["pending_children"]}
 
 
+async def _reservations(clients: Clients, token: str, who: Principal) -> dict[str, Any]:
+    if who.family_id is None:
+        return {}
+    page = await clients.reservations.reservations(token, who.family_id)
+    return {"reservations": page["items"]}
+
+
 SECTIONS: list[Section] = [
     Section("family", _family, {"family": None}),
     Section("children", _children, {"children": [], "pending_children": []}),
+    Section("reservations", _reservations, {"reservations": []}),
 ]
 
 

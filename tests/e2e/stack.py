@@ -120,10 +120,11 @@ class Stack:
             "maildir": self.maildir,
             "metrics_port": 0,
             "auth_url": self.url("auth"),
-            # Nobody listens there when the stack runs without the families service.
-            "families_url": self.url("families") if "families" in self.servers
-            else f"http://127.0.0.1:{free_port()}",
         }
+        # Nobody listens there when the stack runs without that service.
+        for part in ("families", "reservations"):
+            values[f"{part}_url"] = (self.url(part) if part in self.servers
+                                     else f"http://127.0.0.1:{free_port()}")
         values.update(overrides)
         return GatewaySettings(**values)
 
