@@ -101,3 +101,125 @@ AUDIT_ACTIONS = {
     "change_request.rejected": "Demande de modification refusée",
 }
 CONFLICT_TITLE = "Les informations ont changé depuis la demande"
+
+# ---- reservations (guide §7–§9) ------------------------------------------------------------
+# Codes are the reservations service's; these are only the words and icons parents read.
+
+FLASH.update({
+    "offer_accepted": ("Vous avez accepté la place proposée : elle est réservée pour votre "
+                       "enfant.",),
+    "offer_declined": ("Vous avez refusé la place proposée : elle est offerte à la famille "
+                       "suivante sur la liste d'attente.",),
+    "offer_gone": ("Cette proposition n'est plus valable : le délai de réponse est passé ou "
+                   "vous y avez déjà répondu.",),
+    # Staff.
+    "line_accepted": ("La demande est acceptée. La famille en est informée par e-mail.",),
+    "line_refused": ("La demande est refusée. La famille en est informée par e-mail, avec "
+                     "votre commentaire.",),
+    "establishment_saved": ("L'établissement est enregistré.",),
+    "unit_saved": ("L'unité est enregistrée.",),
+    "period_saved": ("La période est enregistrée.",),
+    "capacity_saved": ("La capacité est enregistrée. Les places libérées sont proposées aux "
+                       "listes d'attente.",),
+})
+
+# A reservation's state → (icon, label, explanation for the legend) (guide §7, §8).
+RESERVATION_STATES: dict[str, tuple[str, str, str]] = {
+    "accepted": ("success", "Acceptée", "tous les jours demandés sont acceptés"),
+    "pending": ("pending", "En attente",
+                "les responsables de pôles n'ont pas encore traité la demande"),
+    "partial": ("info", "Partiellement acceptée",
+                "une partie des jours est acceptée ; voyez le détail"),
+    "refused": ("refused", "Refusée", "la demande n'a pas été acceptée ; voyez le commentaire"),
+    "cancel_requested": ("cancel", "Annulation demandée",
+                         "la demande d'annulation attend la décision du service"),
+    "cancelled": ("cancel", "Annulée", "les jours sont annulés"),
+    "waiting": ("waiting", "Liste d'attente",
+                "des jours sont complets : votre enfant est sur la liste d'attente"),
+}
+# A line's state (one day × one unit) → (icon, label).
+LINE_STATES: dict[str, tuple[str, str]] = {
+    "accepted": ("success", "Acceptée"),
+    "requested": ("pending", "En attente de décision"),
+    "pending": ("pending", "En attente de décision"),
+    "waiting": ("waiting", "Liste d'attente"),
+    "offered": ("offer", "Place proposée"),
+    "refused": ("refused", "Refusée"),
+    "cancel_requested": ("cancel", "Annulation demandée"),
+    "cancelled": ("cancel", "Annulée"),
+    "declined": ("cancel", "Place refusée"),
+    "expired": ("cancel", "Proposition expirée"),
+}
+LINE_KINDS = {"book": "Réservation", "cancel": "Annulation"}
+
+# A planning cell's state, as the cell says it (short, a phone's column is narrow).
+CELL_STATES: dict[str, str] = {
+    "not_offered": "Fermé",
+    "available": "Libre",
+    "full": "Complet",
+    "reserved": "Réservé",
+    "requested": "Demande en cours",
+    "waiting": "Liste d'attente",
+    "offered": "Place proposée",
+    "refused": "Refusé",
+    "cancel_requested": "Annulation demandée",
+    "other_household": "Réservé par l'autre foyer",
+}
+# What a click gives (or what a selected cell will give) → (icon, words in the cell).
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "accepted": ("success", "Acceptée"),
+    "requested": ("pending", "Demande"),
+    "waiting": ("waiting", "Liste d'attente"),
+    "impossible": ("cancel", "Impossible"),
+}
+# The planning's legend (guide §7: « la légende est visible en survolant le bouton légende »;
+# here a button that opens on click, by keyboard too).
+PLANNING_LEGEND: tuple[tuple[str, str], ...] = (
+    ("success", "Acceptée : le jour sélectionné sera réservé dès la confirmation"),
+    ("pending", "Demande : le jour sélectionné sera une demande, traitée par les responsables "
+                "de pôles (délai de traitement)"),
+    ("waiting", "Liste d'attente : le jour est complet, votre enfant prendra rang (n° = sa "
+                "position)"),
+    ("selected", "Case encadrée : jour sélectionné, pas encore confirmé"),
+    ("success", "Réservé : jour déjà réservé et accepté"),
+    ("pending", "Demande en cours : jour demandé, en attente de décision"),
+    ("offer", "Place proposée : une place s'est libérée pour vous, répondez avant l'échéance"),
+    ("refused", "Refusé : la demande n'a pas été acceptée"),
+    ("cancel", "Annulation demandée : l'annulation attend la décision du service"),
+    ("full", "Complet : plus de place ce jour-là"),
+    ("cancel", "Fermé : l'unité n'est pas proposée ce jour-là"),
+    ("info", "« jusqu'au … » : dernier jour pour réserver ou annuler cette case"),
+)
+# The words of the flow, for a reservation and for a cancellation request (guide §7, §9).
+KIND_WORDS: dict[str, dict[str, str]] = {
+    "book": {
+        "slug": "nouvelle",
+        "title": "Nouvelle réservation",
+        "verify": "Veuillez vérifier les jours de réservation",
+        "confirm": "Confirmer la réservation",
+        "done": "Votre réservation est enregistrée",
+        "choose_child": "Cliquez sur l'enfant que vous souhaitez inscrire.",
+        "bulk_period": "Sélectionner les jours de la période",
+        "bulk_month": "Sélectionner les jours affichés à l'écran",
+        "selected": "sélectionné",
+        "none": "Aucun jour n'est sélectionné : cliquez dans la case des jours à réserver.",
+        "no_period": "Aucune période n'est ouverte à la réservation pour cet enfant en ce "
+                     "moment.",
+    },
+    "cancel": {
+        "slug": "annulation",
+        "title": "Demande d'annulation",
+        "verify": "Veuillez vérifier les jours d'annulation",
+        "confirm": "Confirmer la demande d'annulation",
+        "done": "Votre demande d'annulation est enregistrée",
+        "choose_child": "Cliquez sur l'enfant dont la réservation est à modifier.",
+        "bulk_period": "Désélectionnez tous les jours de la période",
+        "bulk_month": "Désélectionnez uniquement les jours affichés à l'écran",
+        "selected": "à annuler",
+        "none": "Aucun jour n'est marqué pour l'annulation : cliquez dans la case d'un jour "
+                "réservé.",
+        "no_period": "Cet enfant n'a aucune réservation qui puisse encore être annulée.",
+    },
+}
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+ESTABLISHMENT_KINDS = {"accueil_de_loisirs": "Accueil de loisirs", "periscolaire": "Périscolaire"}

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.messages import DIETS, NOT_GIVEN, SCHOOL_LEVELS, SEXES, YES_NO
+from gateway.messages import DIETS, NOT_GIVEN, SCHOOL_LEVELS, SEXES, WEEKDAYS, YES_NO
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -90,5 +90,61 @@ def family_value(value: Any, field: str = "") -> str:
     return str(value)
 
 
+# ---- days of the planning and of reservation lines ------------------------------------------
+
+SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                "oct.", "nov.", "déc.")
+
+
+def parse_day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """A service time (ISO 8601 with offset) in Paris time; None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(PARIS) if moment.tzinfo else moment
+
+
+def day_label(day: date) -> str:
+    """« lundi 5 juillet »."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+
+
+def long_day(value: Any) -> str:
+    """« lundi 5 juillet 2027 » from a date or its ISO text."""
+    day = parse_day(value)
+    return f"{day_label(day)} {day.year}" if day else str(value or "")
+
+
+def short_day(value: Any) -> str:
+    """« 2 juil. » for a deadline (a date, or a time read in Paris)."""
+    moment = parse_instant(value) if isinstance(value, str) and "T" in value else None
+    day = moment.date() if moment else parse_day(value)
+    return f"{day.day} {SHORT_MONTHS[day.month - 1]}" if day else ""
+
+
+def month_label(month: Any) -> str:
+    """« juillet 2027 » from « 2027-07 »."""
+    try:
+        year, number = (int(part) for part in str(month).split("-"))
+        return f"{MONTHS[number - 1]} {year}"
+    except (ValueError, IndexError):
+        return str(month)
+
+
 FILTERS = {"french_date": french_date, "nowrap": nowrap, "age": age,
-           "family_value": family_value}
+           "family_value": family_value, "long_day": long_day, "short_day": short_day,
+           "month_label": month_label}

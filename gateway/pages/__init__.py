@@ -10,12 +10,15 @@ from gateway.pages import (
     devmail,
     family,
     profile,
+    reservations,
+    reservations_list,
     staff,
     staff_families,
 )
 
 # Add an area's module here (its routes are registered in this order).
-AREAS = [account, dashboard, profile, family, children, staff, staff_families]
+AREAS = [account, dashboard, profile, family, children, staff, staff_families, reservations,
+         reservations_list]
 
 
 def setup_pages(app: web.Application) -> None:

@@ -3,6 +3,8 @@
 from aiohttp import web
 
 from gateway.dashboard import load_dashboard
+from gateway.messages import RESERVATION_STATES
+from gateway.pages.reservations_list import offers_in, reservation_legend
 from gateway.render import PARENT_HOME, STAFF_HOME, redirect, render
 from gateway.session import require_session
 
@@ -23,4 +25,8 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     if session.principal.is_staff:
         return redirect(STAFF_HOME)
     data = await load_dashboard(request)
-    return render(request, "dashboard.html", {"dashboard": data, "blocks": BLOCKS})
+    return render(request, "dashboard.html", {
+        "dashboard": data, "blocks": BLOCKS,
+        # The reservations block: its states, their legend and the places offered.
+        "reservation_states": RESERVATION_STATES, "reservation_legend": reservation_legend(),
+        "reservation_offers": offers_in(data.reservations)})
