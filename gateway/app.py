@@ -29,9 +29,12 @@ async def clients_context(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_templates(app: web.Application) -> None:
+    # The organisation's own templates (legal pages…) come first, ours fill in the rest.
+    override = app[keys.SETTINGS].templates_override
+    folders = [override, TEMPLATES] if override is not None else [TEMPLATES]
     env = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folders),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -21,7 +21,7 @@ from gateway.security import (
     signed,
     unsigned,
 )
-from gateway.session import SESSION_KEY
+from gateway.session import SESSION_KEY, authenticate
 from services.common.errors import Problem, Unauthorized, problem_middleware
 
 log = logging.getLogger(__name__)
@@ -73,27 +73,36 @@ def take_flash(request: web.Request) -> tuple[str, ...]:
 
 @dataclass
 class Form:
-    """A submitted form's values and its errors, per field and for the summary."""
+    """A submitted form's values and its errors, per field and for the summary. A field's
+    `labels` entry names it in the summary (« Code postal : … »), where the same message may
+    otherwise appear for several fields."""
 
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def invalid(self) -> bool:
         return bool(self.errors or self.summary)
 
-    def add(self, name: str, message: str) -> None:
+    def add(self, name: str, message: str, label: str | None = None) -> None:
         self.errors.setdefault(name, message)
+        if label:
+            self.labels.setdefault(name, label)
 
     def fail(self, problem: Problem, fields: tuple[str, ...]) -> None:
-        """Show a service's refusal: its field errors by the fields, the rest in the summary."""
+        """Show a service's refusal: its field errors by the fields (named by the label the
+        service gives), the rest in the summary."""
         for error in problem.errors or []:
             name, message = str(error.get("field", "")), str(error.get("message", ""))
+            label = error.get("label") if isinstance(error.get("label"), str) else None
             if name in fields:
-                self.add(name, message)
+                self.add(name, message, label)
             elif message:
-                self.summary.append(message)
+                line = f"{label} : {message}" if label else message
+                if line not in self.summary:
+                    self.summary.append(line)
         if (not problem.errors or not self.errors) and problem.title not in self.summary:
             self.summary.insert(0, problem.title)
 
@@ -113,9 +122,13 @@ def render(request: web.Request, template: str, context: Mapping[str, Any] | Non
     the `problem` it shows, the page answers its status and headers (`Retry-After`)."""
     session = request.get(SESSION_KEY)
     user = session.principal if session is not None and not session.via_bearer else None
+    settings = request.app[keys.SETTINGS]
     ctx: dict[str, Any] = {
-        "org": request.app[keys.SETTINGS].organisation,
+        "org": settings.organisation,
+        "legal": settings.legal,
         "user": user,
+        # Where « Retour à mon compte » leads: the parent's dashboard or the staff's home.
+        "home": home_for(user.role) if user is not None else LOGIN_PATH,
         "csrf_token": csrf_token(request),
         "flash": take_flash(request),
         "path": request.path,
@@ -138,7 +151,14 @@ _TITLES = {
 }
 
 
-def error_page(request: web.Request, problem: Problem) -> web.Response:
+async def error_page(request: web.Request, problem: Problem) -> web.Response:
+    """The French error page, with the header of the logged-in visitor when there is one
+    (a page that does not exist was never asked who is looking)."""
+    if SESSION_KEY not in request:
+        try:
+            await authenticate(request)
+        except Exception:  # an error page must show whatever else fails
+            request[SESSION_KEY] = None
     heading = _TITLES.get(problem.status, "Une erreur est survenue")
     return render(request, "error.html", {"heading": heading, "problem": problem},
                   problem=problem)
@@ -155,7 +175,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Unauthorized:
         return login_redirect(request)
     except Problem as problem:
-        return error_page(request, problem)
+        return await error_page(request, problem)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -164,9 +184,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         mapped.title = {404: "Cette page n'existe pas ou n'existe plus.",
                         405: "Cette action n'est pas possible sur cette page."}.get(
                             exc.status, "La demande est invalide.")
-        return error_page(request, mapped)
+        return await error_page(request, mapped)
     except Exception:
         log.exception("unhandled error", extra={"path": request.path})
         internal = Problem("Une erreur inattendue est survenue. Veuillez réessayer plus tard.")
         internal.status = 500
-        return error_page(request, internal)
+        return await error_page(request, internal)

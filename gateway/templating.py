@@ -87,6 +87,8 @@ def family_value(value: Any, field: str = "") -> str:
     labels = {"sex": SEXES, "diet": DIETS, "school_level": SCHOOL_LEVELS}.get(key)
     if labels is not None:
         return labels.get(str(value), str(value))
+    if "phone" in key:
+        return nowrap(value)
     return str(value)
 
 
@@ -145,6 +147,12 @@ def month_label(month: Any) -> str:
         return str(month)
 
 
-FILTERS = {"french_date": french_date, "nowrap": nowrap, "age": age,
-           "family_value": family_value, "long_day": long_day, "short_day": short_day,
-           "month_label": month_label}
+def capitalize_first(value: Any) -> str:
+    """The first letter in upper case, the rest untouched (unlike Jinja's `capitalize`)."""
+    text = str(value)
+    return text[:1].upper() + text[1:]
+
+
+FILTERS = {"capitalize_first": capitalize_first, "french_date": french_date, "nowrap": nowrap,
+           "age": age, "family_value": family_value, "long_day": long_day,
+           "short_day": short_day, "month_label": month_label}

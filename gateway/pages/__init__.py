@@ -9,6 +9,7 @@ from gateway.pages import (
     dashboard,
     devmail,
     family,
+    legal,
     profile,
     reservations,
     reservations_list,
@@ -18,7 +19,7 @@ from gateway.pages import (
 
 # Add an area's module here (its routes are registered in this order).
 AREAS = [account, dashboard, profile, family, children, staff, staff_families, reservations,
-         reservations_list]
+         reservations_list, legal]
 
 
 def setup_pages(app: web.Application) -> None:

@@ -17,7 +17,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 BLOCKING = ("serious", "critical")
-PHONE = {"width": 375, "height": 667}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")

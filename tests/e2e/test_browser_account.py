@@ -13,10 +13,10 @@ from tests.e2e.stack import NEW_PASSWORD, Stack
 pytestmark = pytest.mark.browser
 
 BLOCK_TITLES = [
-    "Mes informations",
-    "Mes enfants",
+    "Mes Informations",
+    "Mes Enfants",
     "Accueil de loisirs / Périscolaire – Les Inscriptions",
-    "Mes factures & paiements",
+    "Mes Factures & Paiements",
 ]
 
 
@@ -145,10 +145,10 @@ async def test_dashboard_shows_its_four_blocks(visit: Visit, stack: Stack) -> No
     await log_in(visit, DEMO_PARENT_EMAIL, DEMO_PASSWORD)
     page = visit.page
     await expect(page.get_by_role("heading", level=2)).to_have_text(BLOCK_TITLES)
-    informations = page.get_by_role("region", name="Mes informations")
+    informations = page.get_by_role("region", name="Mes Informations")
     await expect(informations).to_contain_text(DEMO_PARENT_EMAIL)
     await expect(informations).to_contain_text("Famille Martin")
-    children = page.get_by_role("region", name="Mes enfants")
+    children = page.get_by_role("region", name="Mes Enfants")
     await expect(children.get_by_role("listitem")).to_have_count(2)
     await expect(informations.get_by_role("link", name="Modifier mon login")).to_be_visible()
     await expect(informations.get_by_role("link", name="Modifier mon mot de passe")
@@ -160,6 +160,7 @@ async def test_dashboard_shows_its_four_blocks(visit: Visit, stack: Stack) -> No
     else:  # a service down leaves its block saying so, the rest of the page works
         await expect(reservations).to_contain_text("Les réservations ne peuvent pas être "
                                                    "affichées pour le moment.")
+    await expect(page.get_by_role("link", name="Mes demandes de modification")).to_have_count(1)
     await expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 

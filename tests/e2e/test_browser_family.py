@@ -55,7 +55,7 @@ async def test_address_change_validated_by_an_agent(
     await expect(page.get_by_role("status")).to_contain_text(
         "Vos modifications ont été enregistrées. Elles seront appliquées après validation par "
         "les responsables de pôles.")
-    informations = page.get_by_role("region", name="Mes informations")
+    informations = page.get_by_role("region", name="Mes Informations")
     address = informations.locator("dd").filter(has_text="12 rue des Oliviers")
     await expect(address).to_contain_text("En attente de validation : " + NEW_ADDRESS)
 
@@ -91,7 +91,7 @@ async def test_child_change_refused_with_a_comment_the_parent_reads(
     await visit.click("link", "Modifier la fiche de Léa Testeur")
     await page.get_by_label("Classe").select_option("CE2")
     await visit.click("button", "Enregistrer")
-    children = page.get_by_role("region", name="Mes enfants")
+    children = page.get_by_role("region", name="Mes Enfants")
     await expect(children).to_contain_text("Modification en attente de validation")
 
     office = await open_visit(agent_context, stack)
@@ -111,7 +111,7 @@ async def test_child_change_refused_with_a_comment_the_parent_reads(
 
     await visit.goto("/mon-compte")
     async with page.expect_navigation():
-        await children.get_by_role("link", name="Mes demandes de modification").click()
+        await page.get_by_role("link", name="Mes demandes de modification").click()
     await visit.audit()
     answered = page.get_by_role("listitem").filter(has_text="Informations de l'enfant Léa")
     await expect(answered).to_contain_text("Refusée")
