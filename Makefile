@@ -12,7 +12,7 @@ LOCK_VENV := var/lock-venv
 COMPILE = $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-header \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck pytest infra browser bench clean lock
+.PHONY: run test lint typecheck pytest infra browser bench clean lock test-deploy
 
 # Every dependency comes from the lock, each file checked against its hash; the project itself
 # is put on the path by a .pth file (no build step, nothing fetched outside the lock).
@@ -41,6 +41,8 @@ run: $(BIN)/.installed infra
 	$(BIN)/python -m deploy.run
 
 test: $(BIN)/.installed infra browser lint typecheck pytest
+	@if [ -n "$(SKIP_DEPLOY_TEST)" ]; then echo "test-deploy skipped (SKIP_DEPLOY_TEST is set)"; \
+		else $(MAKE) --no-print-directory test-deploy; fi
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -50,6 +52,11 @@ typecheck: $(BIN)/.installed
 
 pytest: $(BIN)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The image and the compose deployment built and driven for real, in a Docker daemon of its
+# own (tests/deploy/run.py); as root. SKIP_DEPLOY_TEST=1 make test leaves it out.
+test-deploy: $(BIN)/.installed
+	$(BIN)/python -m tests.deploy.run
 
 # Benchmarks: every case of bench/cases (or CASES="planning booking"), results in bench/results/.
 bench: $(BIN)/.installed infra

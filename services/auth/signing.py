@@ -30,6 +30,8 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     configured; in production, no key is a refusal to start."""
     # An empty variable (as compose files often pass one) counts as absent.
     configured = settings.signing_key.get_secret_value().strip() if settings.signing_key else ""
+    # A PEM on one line with `\n` escapes (an env file that cannot hold several lines).
+    configured = configured.replace("\\n", "\n")
     if configured:
         return _private_key(configured.encode(), "AUTH_SIGNING_KEY")
     if settings.env == "production":

@@ -1,6 +1,8 @@
 """Settings of the notifier service (environment prefix `NOTIFIER_`)."""
 
-from pydantic import SecretStr
+from typing import Any
+
+from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -25,3 +27,10 @@ class Settings(ServiceSettings):
     smtp_timeout: float = 10.0
     sender_address: str = "ne-pas-repondre@example.org"
     sender_name: str = "Portail Famille – service Jeunesse"
+
+    @field_validator("smtp_user", "smtp_password", mode="before")
+    @classmethod
+    def _empty_is_absent(cls, value: Any) -> Any:
+        """An empty variable (as a compose file passes an unset one) means no login: a user
+        of "" would make the client ask a server without AUTH to authenticate."""
+        return None if isinstance(value, str) and not value.strip() else value

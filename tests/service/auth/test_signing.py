@@ -48,6 +48,13 @@ def test_configured_key_gives_a_stable_key_id() -> None:
             == Signer.from_settings(settings(signing_key=SIGNING_KEY)).kid)
 
 
+def test_a_key_on_one_line_with_escaped_newlines_is_the_same_key() -> None:
+    one_line = SIGNING_KEY.strip().replace("\n", "\\n")
+    assert "\n" not in one_line
+    assert (Signer.from_settings(settings(signing_key=one_line)).kid
+            == Signer.from_settings(settings(signing_key=SIGNING_KEY)).kid)
+
+
 def test_a_key_that_is_not_ed25519_is_refused() -> None:
     with pytest.raises(SigningKeyError, match="Ed25519"):
         Signer.from_settings(settings(signing_key=pem(ec.generate_private_key(ec.SECP256R1()))))

@@ -1,0 +1,1 @@
+"""`make test-deploy` (run.py): the image and the compose deployment, for real."""
