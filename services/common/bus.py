@@ -157,6 +157,8 @@ class Consumer:
         self.subscriptions: list[Subscription] = []
         self.channel: AbstractChannel | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
+        # Told of each handler failure: (main queue, "retried" | "dead_lettered") — metrics.
+        self.on_failure: Callable[[str, str], None] | None = None
 
     def subscribe(self, event_type: str, handler: Handler) -> None:
         queue = queue_name(self.bus.namespace, self.name, event_type)
@@ -286,6 +288,8 @@ class Consumer:
         else:
             target = dead_letter_queue(sub.queue)
             level = logging.ERROR
+        if self.on_failure is not None:
+            self.on_failure(sub.queue, "retried" if level == logging.WARNING else "dead_lettered")
         log.log(level, "event handler failed", extra={
             "queue": sub.queue, "event_id": message.message_id, "attempt": attempt,
             "to": target, "error": repr(exc),

@@ -19,6 +19,7 @@ from services.common.db import database
 from services.common.errors import problem_middleware
 from services.common.http import client_session
 from services.common.log import REQUEST_ID_HEADER, new_request_id, request_id_var
+from services.common.observability import SERVICE_METRICS, ServiceMetrics, sampler_context
 from services.common.outbox import OutboxRelay
 from services.common.settings import CommonSettings, ServiceSettings
 from services.common.tokens import PRINCIPAL_KEY, JwksKeys, TokenVerifier, bearer_token
@@ -142,6 +143,8 @@ def service_app(settings: ServiceSettings, *, title: str, migrations: Path) -> w
     app.cleanup_ctx.append(database_context(settings, migrations))
     app.cleanup_ctx.append(bus_context(settings))
     app.cleanup_ctx.append(relay_context(settings))
+    app[SERVICE_METRICS] = ServiceMetrics(app[keys.METRICS])
+    app.cleanup_ctx.append(sampler_context)
     app[keys.READY_CHECKS].extend([database_ready, broker_ready])
     return app
 
@@ -232,6 +235,7 @@ def make_consumer(app: web.Application) -> Consumer:
         app[keys.BUS], app[keys.DB], name=settings.service_name,
         retry_delays=settings.retry_delays, prefetch=settings.prefetch,
     )
+    consumer.on_failure = app[SERVICE_METRICS].consumer_failed
     for event_type, handler in app[keys.HANDLERS](app).items():
         consumer.subscribe(event_type, handler)
     return consumer
