@@ -72,7 +72,19 @@ rabbitmq() {
     port_open 5672 && return 0
     command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
     say "starting RabbitMQ"
-    as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+    # The package's wrapper starts the broker through su, whose PAM session drops the
+    # open-file limit to 1024; RabbitMQ's file handle cache then stops accepting new
+    # connections once ~900 handles are in use (every classic queue holds some). As root,
+    # start it as its own user with the hard limit instead.
+    if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+        local files
+        files=$(ulimit -Hn); [ "$files" = unlimited ] && files=65536
+        (cd /var/lib/rabbitmq && ulimit -n "$files" && HOME=/var/lib/rabbitmq \
+            setpriv --reuid rabbitmq --regid rabbitmq --init-groups \
+            /usr/lib/rabbitmq/bin/rabbitmq-server -detached) >/dev/null 2>&1 || true
+    else
+        as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+    fi
     wait_port 5672 90 RabbitMQ
     # The port opens slightly before the broker accepts connections.
     as_root rabbitmqctl await_startup >/dev/null 2>&1 || sleep 2
