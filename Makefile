@@ -12,7 +12,7 @@ LOCK_VENV := var/lock-venv
 COMPILE = $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-header \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck pytest infra browser bench clean lock test-deploy
+.PHONY: run test lint typecheck pytest infra browser documents bench clean lock test-deploy
 
 # Every dependency comes from the lock, each file checked against its hash; the project itself
 # is put on the path by a .pth file (no build step, nothing fetched outside the lock).
@@ -37,10 +37,13 @@ infra:
 browser:
 	./deploy/infra.sh chromium
 
-run: $(BIN)/.installed infra
+documents:
+	./deploy/infra.sh documents
+
+run: $(BIN)/.installed infra documents
 	$(BIN)/python -m deploy.run
 
-test: $(BIN)/.installed infra browser lint typecheck pytest
+test: $(BIN)/.installed infra browser documents lint typecheck pytest
 	@if [ -n "$(SKIP_DEPLOY_TEST)" ]; then echo "test-deploy skipped (SKIP_DEPLOY_TEST is set)"; \
 		else $(MAKE) --no-print-directory test-deploy; fi
 
@@ -59,7 +62,7 @@ test-deploy: $(BIN)/.installed
 	$(BIN)/python -m tests.deploy.run
 
 # Benchmarks: every case of bench/cases (or CASES="planning booking"), results in bench/results/.
-bench: $(BIN)/.installed infra
+bench: $(BIN)/.installed infra documents
 	$(BIN)/python -m bench $(CASES)
 
 clean:

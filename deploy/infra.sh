@@ -94,6 +94,16 @@ chromium() {
     [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
+# WeasyPrint (billing's PDFs) loads Pango, its FreeType backend and HarfBuzz's subsetter
+# (fonts embedded in PDFs are subset) through ctypes: the Debian packages its docs name.
+documents() {
+    local missing=0 lib
+    for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0; do
+        ldconfig -p 2>/dev/null | grep -q "$lib" || missing=1
+    done
+    [ "$missing" = 0 ] || apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+}
+
 python_venv() {
     python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || apt_install python3
     python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \

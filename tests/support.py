@@ -79,10 +79,11 @@ def settings_for(cls: type[S], *, database: str | None = None, **overrides: Any)
 
 
 @contextlib.asynccontextmanager
-async def serve(app: web.Application, *, delete_queues: bool = True
+async def serve(app: web.Application, *, delete_queues: bool = True, port: int | None = None
                 ) -> AsyncIterator[TestServer]:
-    """Run `app` on a free local port (its cleanup_ctx included) until the block ends."""
-    server = TestServer(app, host="127.0.0.1")
+    """Run `app` on a free local port, or `port` (its cleanup_ctx included) until the block
+    ends."""
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     try:
         yield server

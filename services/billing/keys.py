@@ -2,6 +2,8 @@
 
 from aiohttp import web
 
+from services.billing.documents.render import Renderer
 from services.billing.settings import Settings
 
 SETTINGS = web.AppKey("billing_settings", Settings)
+RENDERER = web.AppKey("renderer", Renderer)

@@ -1,9 +1,13 @@
-"""HTTP routes of the billing service."""
+"""HTTP routes of the billing service, one table per subject."""
 
 from aiohttp import web
 
-routes = web.RouteTableDef()
+from services.billing.documents.routes import routes as documents
+from services.billing.invoicing.routes import routes as invoicing
+
+SUBJECTS = [invoicing, documents]
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_routes(routes)
+    for table in SUBJECTS:
+        app.router.add_routes(table)

@@ -1,8 +1,16 @@
 """Settings of the billing service (environment prefix `BILLING_`)."""
 
+from typing import Literal, Self
+
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
+
+PAYFIP_PRODUCTION_URL = "https://www.payfip.gouv.fr"
+# Development and tests: the sandbox this service serves itself (never in production).
+SANDBOX_PATH = "/payfip-sandbox"
+DEVELOPMENT_NUMCLI = "000000"
 
 
 class Settings(ServiceSettings):
@@ -11,3 +19,56 @@ class Settings(ServiceSettings):
     service_name: str = "billing"
     port: int = 8084
     database: str = "portail_billing"
+    # Days between an invoice's issue and its due date (« en retard » after it).
+    due_days: int = 30
+    # PayFiP: the base URL (production: https://www.payfip.gouv.fr; empty: this service's own
+    # sandbox), the régie's 6-digit client number, and the mode (T test, X activation,
+    # W production).
+    payfip_url: str = ""
+    payfip_numcli: str = DEVELOPMENT_NUMCLI
+    payfip_saisie: Literal["T", "X", "W"] = "T"
+    payfip_timeout_seconds: float = 15.0
+    # Serve the PayFiP sandbox under /payfip-sandbox (default: outside production only).
+    payfip_sandbox: bool | None = None
+    # Where PayFiP notifies us and sends the browser back: pages of the gateway (public),
+    # `{payment_id}` replaced. Empty: under PORTAIL_PUBLIC_URL.
+    payment_notify_url: str = ""
+    payment_return_url: str = ""
+    # Unfinished online payments: how often the background check runs, the first check after
+    # creation, and when one still unknown to the provider is given up (PAYFIP.md: ~2 h).
+    payment_poll_seconds: float = 30.0
+    payment_first_check_seconds: float = 120.0
+    payment_expire_minutes: int = 120
+    # A new online payment of an invoice waits this long behind a pending one (an idOp can
+    # start a payment for about 15 minutes).
+    payment_pending_block_minutes: int = 20
+
+    @model_validator(mode="after")
+    def _checked(self) -> Self:
+        if not (self.payfip_numcli.isascii() and self.payfip_numcli.isdigit()
+                and len(self.payfip_numcli) == 6):
+            raise ValueError("BILLING_PAYFIP_NUMCLI must be 6 digits")
+        if not 1 <= self.due_days <= 366:
+            raise ValueError("BILLING_DUE_DAYS must be between 1 and 366")
+        return self
+
+    @property
+    def serves_sandbox(self) -> bool:
+        return self.payfip_sandbox if self.payfip_sandbox is not None else self.is_development
+
+    @property
+    def payfip_base_url(self) -> str:
+        """PayFiP's base URL: the configured one, or this service's sandbox."""
+        if self.payfip_url:
+            return self.payfip_url.rstrip("/")
+        return f"http://{self.host}:{self.port}{SANDBOX_PATH}"
+
+    @property
+    def notify_url(self) -> str:
+        return self.payment_notify_url or (
+            self.public_url.rstrip("/") + "/paiement/payfip/notification")
+
+    def return_url(self, payment_id: str) -> str:
+        template = self.payment_return_url or (
+            self.public_url.rstrip("/") + "/mon-compte/paiements/{payment_id}")
+        return template.replace("{payment_id}", payment_id)

@@ -9,3 +9,28 @@ DEMO_PASSWORD = "demo-portail-2026"  # noqa: S105 - published demo password, dev
 # The demo family's children (families seeds them; reservations and billing may refer to them).
 DEMO_CHILD_LEA_ID = uuid.UUID("0b6f3c2d-1e8a-4f57-b9c4-6a2d7e5f1c01")  # 5 years old, GS
 DEMO_CHILD_HUGO_ID = uuid.UUID("0b6f3c2d-1e8a-4f57-b9c4-6a2d7e5f1c02")  # 9 years old, CM1
+
+# The demo catalogue: reservations seeds these establishments and units, billing prices them.
+# (establishment id, establishment name, kind, [(unit id, code, label)…])
+DEMO_ALSH_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8e01")
+DEMO_PERI_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8e02")
+DEMO_UNIT_ALSH_DAY_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8f11")
+DEMO_UNIT_ALSH_MORNING_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8f12")
+DEMO_UNIT_ALSH_AFTERNOON_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8f13")
+DEMO_UNIT_ALSH_MEAL_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8f14")
+DEMO_UNIT_PERI_MORNING_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8f21")
+DEMO_UNIT_PERI_MEAL_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8f22")
+DEMO_UNIT_PERI_EVENING_ID = uuid.UUID("3d0c8f6e-52a1-4c7b-9e2f-7a1b4c6d8f23")
+DEMO_CATALOGUE: list[tuple[uuid.UUID, str, str, list[tuple[uuid.UUID, str, str]]]] = [
+    (DEMO_ALSH_ID, "Accueil de loisirs Les Pins", "accueil_de_loisirs", [
+        (DEMO_UNIT_ALSH_DAY_ID, "journee", "Journée"),
+        (DEMO_UNIT_ALSH_MORNING_ID, "matin", "Matin"),
+        (DEMO_UNIT_ALSH_AFTERNOON_ID, "apres_midi", "Après-midi"),
+        (DEMO_UNIT_ALSH_MEAL_ID, "midi", "Midi (repas)"),
+    ]),
+    (DEMO_PERI_ID, "Périscolaire école Jules Ferry", "periscolaire", [
+        (DEMO_UNIT_PERI_MORNING_ID, "matin", "Matin"),
+        (DEMO_UNIT_PERI_MEAL_ID, "midi", "Midi (repas)"),
+        (DEMO_UNIT_PERI_EVENING_ID, "soir", "Soir"),
+    ]),
+]

@@ -1,14 +1,14 @@
 """Parse request bodies, forms and queries through pydantic models, with French messages."""
 
-import json
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any, TypeVar, get_args, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from services.common.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from services.common.errors import BadRequest, NotFound, UnsupportedMediaType, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -114,7 +114,9 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise UnsupportedMediaType(detail="Le corps de la demande doit être du JSON.")
     try:
         data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError: malformed JSON, bad UTF-8, or an integer of more digits than Python
+        # parses; RecursionError: arrays or objects nested deeper than the parser goes.
         raise BadRequest("Le corps de la demande n'est pas un JSON valide.") from exc
     return validate(model, data)
 
@@ -135,3 +137,11 @@ def _is_list(annotation: Any) -> bool:
     if get_origin(annotation) in (list, tuple, set, frozenset):
         return True
     return any(_is_list(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
+def path_uuid(request: web.Request, name: str) -> uuid.UUID:
+    """A uuid from the path; anything else answers 404, as an id that does not exist."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError as exc:
+        raise NotFound() from exc

@@ -1,18 +1,14 @@
 """HTTP routes of the families service: thin handlers (guard → use case → answer)."""
 
-import functools
 import json
-import re
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
-from asyncpg.pool import PoolAcquireContext
 
-from services.common import keys
 from services.common.api import api, json_response
-from services.common.errors import BadRequest, Forbidden, NotFound
+from services.common.errors import Forbidden
+from services.common.routing import before, connection, if_match
 from services.common.tokens import (
     Principal,
     own_family,
@@ -20,6 +16,7 @@ from services.common.tokens import (
     require_family,
     require_staff,
 )
+from services.common.validation import path_uuid
 from services.families import change_requests, service
 from services.families.schemas import (
     AuditPage,
@@ -46,7 +43,6 @@ routes = web.RouteTableDef()
 
 FAMILY = "/families/{family_id}"
 CHILD = FAMILY + "/children/{child_id}"
-_VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 
 @dataclass(frozen=True)
@@ -62,17 +58,10 @@ class Access:
         return Actor(sub=self.who.sub, role=self.who.role)
 
 
-def _uuid(request: web.Request, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.match_info[name])
-    except ValueError as exc:
-        raise NotFound() from exc
-
-
 def family_access(request: web.Request, *, integrator_reads: bool = False) -> Access:
     """Staff, or the parent of this family (another family's id: 404, as if it did not exist);
     integrators may read the file without health data where `integrator_reads`."""
-    family_id = _uuid(request, "family_id")
+    family_id = path_uuid(request, "family_id")
     who = principal(request)
     if who.role == "integrator":
         if not integrator_reads:
@@ -89,42 +78,8 @@ def staff_actor(request: web.Request) -> Actor:
     return Actor(sub=who.sub, role=who.role)
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def before(*checks: Callable[[web.Request], object]) -> Callable[[Handler], Handler]:
-    """Run access checks before the body is even parsed: a parent probing another family
-    gets 404 (and a parent on a staff route 403) whatever they send."""
-    def wrap(handler: Handler) -> Handler:
-        @functools.wraps(handler)  # keeps the `@api` declaration for /openapi.json
-        async def endpoint(request: web.Request) -> web.StreamResponse:
-            for check in checks:
-                check(request)
-            return await handler(request)
-
-        return endpoint
-
-    return wrap
-
-
 def reader_access(request: web.Request) -> Access:
     return family_access(request, integrator_reads=True)
-
-
-def connection(request: web.Request) -> PoolAcquireContext:
-    """A connection lent by the pool for this request (use cases open their transactions)."""
-    return request.app[keys.DB].acquire()
-
-
-def if_match(request: web.Request) -> int | None:
-    """The version the client edited (`If-Match: "3"`), when it says so."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    found = _VERSION.match(header.strip())
-    if found is None:
-        raise BadRequest("L'en-tête If-Match est invalide.")
-    return int(found.group(1))
 
 
 # ---- the family file -----------------------------------------------------------------------
@@ -241,7 +196,7 @@ async def get_child(request: web.Request) -> web.Response:
     access = reader_access(request)
     async with connection(request) as conn:
         child = await service.read_child(conn, family_id=access.family_id,
-                                         child_id=_uuid(request, "child_id"),
+                                         child_id=path_uuid(request, "child_id"),
                                          health=access.health)
     return json_response(child)
 
@@ -253,7 +208,7 @@ async def get_child(request: web.Request) -> web.Response:
      tags=("children",))
 async def patch_child(request: web.Request, body: ChildPatch) -> web.Response:
     access = family_access(request)
-    child_id = _uuid(request, "child_id")
+    child_id = path_uuid(request, "child_id")
     version = if_match(request)
     async with connection(request) as conn:
         if access.who.is_staff:
@@ -288,7 +243,7 @@ async def withdraw_change_request(request: web.Request) -> ChangeRequestOut:
     access = family_access(request)
     if access.who.is_staff:
         raise Forbidden()  # staff reject, with a comment; withdrawing is the parent's
-    request_id = _uuid(request, "request_id")
+    request_id = path_uuid(request, "request_id")
     async with connection(request) as conn:
         return await change_requests.withdraw_request(
             conn, family_id=access.family_id, request_id=request_id, actor=access.actor)
@@ -310,7 +265,7 @@ async def queue(request: web.Request, query: QueueQuery) -> ChangeRequestPage:
 async def get_change_request(request: web.Request) -> ChangeRequestOut:
     async with connection(request) as conn:
         return await change_requests.read_request(conn,
-                                                  request_id=_uuid(request, "request_id"))
+                                                  request_id=path_uuid(request, "request_id"))
 
 
 @routes.post("/change-requests/{request_id}/decision")
@@ -319,7 +274,7 @@ async def get_change_request(request: web.Request) -> ChangeRequestOut:
      body=Decision, response=ChangeRequestOut, tags=("change requests",))
 async def decide(request: web.Request, body: Decision) -> ChangeRequestOut:
     async with connection(request) as conn:
-        return await change_requests.decide(conn, request_id=_uuid(request, "request_id"),
+        return await change_requests.decide(conn, request_id=path_uuid(request, "request_id"),
                                             body=body, actor=staff_actor(request))
 
 

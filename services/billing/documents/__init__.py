@@ -1,0 +1,1 @@
+"""Documents: invoice, credit note and tax certificate PDFs (WeasyPrint), rendered offline."""

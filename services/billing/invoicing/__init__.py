@@ -1,0 +1,1 @@
+"""Invoicing: tariffs, pricing, the monthly run, invoices and credit notes."""

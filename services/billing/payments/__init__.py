@@ -1,0 +1,1 @@
+"""Payments: online (through a provider, PayFiP in production) and recorded by staff."""

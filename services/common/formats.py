@@ -1,0 +1,38 @@
+"""French formats of amounts and months, shared by documents, pages and e-mails."""
+
+from datetime import date
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+# Non-breaking: an amount never splits across lines (« 1 234,50 € »).
+NBSP = "\u00a0"
+
+
+def euros(cents: int) -> str:
+    """« 1 234,50 € », « -12,00 € » from integer cents."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    grouped = f"{whole:,}".replace(",", NBSP)
+    return f"{sign}{grouped},{rest:02d}{NBSP}€"
+
+
+def month_label(month: date | str) -> str:
+    """« juillet 2027 » from a date in that month or « 2027-07 »."""
+    if isinstance(month, str):
+        month = date.fromisoformat(month[:7] + "-01")
+    return f"{MONTHS[month.month - 1]} {month.year}"
+
+
+def day_label(day: date | str) -> str:
+    """« 1er juillet 2027 », « 14 juillet 2027 »."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def short_date(day: date | str) -> str:
+    """« 14/07/2027 »."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    return f"{day:%d/%m/%Y}"

@@ -1,0 +1,70 @@
+"""`python -m services.billing invoice --month` and `seed-demo`, as an operator runs them."""
+
+import asyncio
+import json
+import sys
+from datetime import date, timedelta
+
+import asyncpg
+
+from services.billing.settings import Settings
+from services.common.demo import DEMO_FAMILY_ID
+from tests.service.billing.helpers import Billing, fresh_month, line, new_unit
+from tests.support import RUN, settings_for
+
+
+async def command(*args: str, database: str) -> tuple[int, str]:
+    env = {"BILLING_DATABASE": database, "PORTAIL_ENV": "test", "PORTAIL_LOG_LEVEL": "WARNING"}
+    import os
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.billing", *args, env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, (out or err).decode()
+
+
+async def test_the_invoice_command_previews_then_issues_a_month(billing: Billing) -> None:
+    month = fresh_month()
+    unit = new_unit()
+    await billing.tariff(unit, [(None, 1000)])
+    family = await billing.family()
+    child = family.child("Léa", date(2019, 1, 1))
+    await billing.book(family, [line(family, child, unit, month + timedelta(days=d))
+                                for d in range(2)])
+    database = f"test_{RUN}_billing_svc"
+
+    status, preview = await command("invoice", "--month", f"{month:%Y-%m}", "--preview",
+                                    database=database)
+    assert status == 0, preview
+    assert json.loads(preview) | {} == {"month": f"{month:%Y-%m}", "invoices": 1,
+                                        "credit_notes": 0, "total_cents": 2000,
+                                        "unpriced_lines": 0}
+    status, issued = await command("invoice", "--month", f"{month:%Y-%m}", database=database)
+    assert status == 0, issued
+    assert json.loads(issued)["invoices"] == 1
+    assert len(await billing.invoices_of(family)) == 1
+
+    status, message = await command("invoice", "--month", "2030-13", database=database)
+    assert status == 2 and "Mois invalide" in message
+
+
+async def test_seed_demo_prices_every_demo_unit_and_invoices_the_demo_family_once() -> None:
+    database = f"test_{RUN}_billing_seed"
+
+    first = await command("seed-demo", database=database)
+    second = await command("seed-demo", database=database)
+
+    assert first[0] == 0 and second[0] == 0, (first, second)
+    assert json.loads(first[1])["tariffs"] == 7
+    assert json.loads(first[1])["invoice"].startswith("F-")
+    assert json.loads(second[1]) == {"tariffs": 0, "invoice": None}
+    settings = settings_for(Settings, database=database)
+    conn = await asyncpg.connect(settings.database_dsn())
+    try:
+        invoices = await conn.fetch("SELECT family_id, total_cents FROM invoices")
+    finally:
+        await conn.close()
+    assert [r["family_id"] for r in invoices] == [DEMO_FAMILY_ID]
+    assert invoices[0]["total_cents"] > 0
