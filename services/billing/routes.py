@@ -4,8 +4,9 @@ from aiohttp import web
 
 from services.billing.documents.routes import routes as documents
 from services.billing.invoicing.routes import routes as invoicing
+from services.billing.payments.routes import routes as payments
 
-SUBJECTS = [invoicing, documents]
+SUBJECTS = [invoicing, documents, payments]
 
 
 def setup_routes(app: web.Application) -> None:

@@ -45,6 +45,15 @@ class Settings(ServiceSettings):
 
     @model_validator(mode="after")
     def _checked(self) -> Self:
+        if self.env == "production":
+            if self.payfip_sandbox:
+                raise ValueError("the PayFiP sandbox is never served in production "
+                                 "(BILLING_PAYFIP_SANDBOX)")
+            if not self.payfip_url.startswith("https://"):
+                raise ValueError("BILLING_PAYFIP_URL must be PayFiP's https address in "
+                                 "production")
+            if self.payfip_numcli == DEVELOPMENT_NUMCLI:
+                raise ValueError("BILLING_PAYFIP_NUMCLI must be set in production")
         if not (self.payfip_numcli.isascii() and self.payfip_numcli.isdigit()
                 and len(self.payfip_numcli) == 6):
             raise ValueError("BILLING_PAYFIP_NUMCLI must be 6 digits")

@@ -10,8 +10,16 @@ from services.common.events.auth import (
     PasswordChanged,
     PasswordResetRequested,
 )
+from services.common.events.billing import InvoiceIssued, PaymentFailed, PaymentSucceeded
 from services.common.events.families import ChangeRequestDecided
-from services.notifier.mails import Mail, Renderer, french_datetime, french_duration
+from services.common.formats import day_label, euros, month_label
+from services.notifier.mails import (
+    PARIS,
+    Mail,
+    Renderer,
+    french_datetime,
+    french_duration,
+)
 
 # Pages of the gateway the links open (docs/contracts.md, « Links in e-mails »).
 NEW_PASSWORD_PATH = "/mot-de-passe/nouveau"  # noqa: S105 - a page, not a secret
@@ -89,10 +97,66 @@ def change_request_decided(envelope: Envelope, renderer: Renderer) -> list[Mail]
     })]
 
 
+# ---- billing ------------------------------------------------------------------------------
+
+INVOICE_PATH = "/mon-compte/factures/{invoice_id}"
+ACCOUNT_PATH = "/mon-compte"
+PAYMENT_METHODS = {
+    "online": "en ligne par carte bancaire", "cheque": "par chèque", "cash": "en espèces",
+    "cesu": "par CESU", "holiday_vouchers": "en chèques vacances",
+    "direct_debit": "par prélèvement",
+}
+FAILURES = {
+    "refused": "a été refusé par votre banque",
+    "abandoned": "a été abandonné avant sa validation",
+    "expired": "n'a pas été finalisé dans le délai imparti",
+}
+
+
+def page(renderer: Renderer, path: str) -> str:
+    """An absolute link to a page of the gateway, without a query."""
+    return renderer.settings.public_url.rstrip("/") + path
+
+
+def invoice_issued(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = InvoiceIssued.of(envelope)
+    return [Mail("family", event.email, "invoice_issued", {
+        "number": event.number,
+        "month": month_label(event.month),
+        "amount": euros(event.total_cents),
+        "due_date": day_label(event.due_date),
+        "link": page(renderer, INVOICE_PATH.format(invoice_id=event.invoice_id)),
+    })]
+
+
+def payment_succeeded(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = PaymentSucceeded.of(envelope)
+    return [Mail("family", event.email, "payment_succeeded", {
+        "amount": euros(event.amount_cents),
+        "method": PAYMENT_METHODS.get(event.method, ""),
+        "paid_on": day_label(event.paid_at.astimezone(PARIS).date()),
+        "invoices": [(i.number, euros(i.amount_cents)) for i in event.invoices],
+        "link": page(renderer, ACCOUNT_PATH),
+    })]
+
+
+def payment_failed(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = PaymentFailed.of(envelope)
+    return [Mail("family", event.email, "payment_failed", {
+        "amount": euros(event.amount_cents),
+        "what_happened": FAILURES[event.reason],
+        "invoices": [(i.number, euros(i.amount_cents)) for i in event.invoices],
+        "link": page(renderer, ACCOUNT_PATH),
+    })]
+
+
 COMPOSERS: dict[str, Composer] = {
     PasswordResetRequested.TYPE: password_reset,
     AccountInvited.TYPE: account_invited,
     EmailChangeRequested.TYPE: email_change_requested,
     PasswordChanged.TYPE: password_changed,
     ChangeRequestDecided.TYPE: change_request_decided,
+    InvoiceIssued.TYPE: invoice_issued,
+    PaymentSucceeded.TYPE: payment_succeeded,
+    PaymentFailed.TYPE: payment_failed,
 }

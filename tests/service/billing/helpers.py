@@ -240,3 +240,29 @@ class Billing:
         assert answer.status == 200, answer.body
         body: dict[str, Any] = answer.body
         return body
+
+
+async def invoiced(billing: Billing, *, days: int = 3, price: int = 1000,
+                   family: Family | None = None, email: str | None = None
+                   ) -> tuple[Family, dict[str, Any]]:
+    """A family (or `family`) with one issued invoice of `days` × `price`."""
+    month = fresh_month()
+    unit = new_unit()
+    await billing.tariff(unit, [(None, price)])
+    if family is None:
+        family = await billing.family()
+        if email is not None:
+            family.email = email
+            family.version += 1
+            await billing.update_family(family)
+    child = family.child("Léa", date(2019, 1, 1))
+    await billing.book(family, [line(family, child, unit, month.replace(day=d + 1))
+                                for d in range(days)])
+    await billing.run(month)
+    invoices = [i for i in await billing.invoices_of(family) if i["month"] == f"{month}"]
+    return family, invoices[0]
+
+
+def operation_of(redirect_url: str) -> str:
+    query = redirect_url.split("?", 1)[1]
+    return dict(p.split("=", 1) for p in query.split("&"))["idop"]

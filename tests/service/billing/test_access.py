@@ -24,6 +24,15 @@ FAMILY_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/families/{family}/invoices/{invoice}/pdf", None),
     ("GET", "/families/{family}/credit-notes/{credit_note}/pdf", None),
     ("GET", "/families/{family}/balance", None),
+    ("GET", "/families/{family}/tax-certificates", None),
+    ("GET", "/families/{family}/tax-certificates/2030/{child}/pdf", None),
+    ("GET", "/families/{family}/payments", None),
+    ("GET", "/families/{family}/payments/{payment}", None),
+    ("POST", "/families/{family}/payments/{payment}/verification", None),
+    ("POST", "/families/{family}/payments", {"invoices": [{"invoice_id": "{invoice}"}]}),
+    ("POST", "/families/{family}/invoices/{invoice}/payments", {}),
+    ("POST", "/families/{family}/payments/offline",
+     {"method": "cash", "amount_cents": 100, "received_on": "2030-01-01"}),
 ]
 # Staff only.
 STAFF_ROUTES: list[tuple[str, str, Any]] = [
@@ -45,6 +54,10 @@ STAFF_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/invoices/{invoice}/credit-notes", {"reason": "Erreur"}),
     ("GET", "/invoices/{invoice}/pdf", None),
     ("GET", "/credit-notes/{credit_note}/pdf", None),
+    ("GET", "/payments", None),
+    ("POST", "/payments/{payment}/refund", {"reason": "Erreur"}),
+    ("POST", "/families/{family}/payments/offline",
+     {"method": "cash", "amount_cents": 100, "received_on": "2030-01-01"}),
 ]
 # Open to anyone by design (the kernel's, and the payment notification).
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
@@ -52,7 +65,8 @@ PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
 
 def canonical(path: str) -> str:
     names = {"{family}": "{family_id}", "{invoice}": "{invoice_id}", "{tariff}": "{tariff_id}",
-             "{credit_note}": "{credit_note_id}", "{payment}": "{payment_id}"}
+             "{credit_note}": "{credit_note_id}", "{payment}": "{payment_id}",
+             "{child}": "{child_id}", "/2030/": "/{year}/"}
     for short, long in names.items():
         path = path.replace(short, long)
     return path.split("?")[0]
@@ -73,8 +87,22 @@ async def other(billing: Billing) -> dict[str, str]:
     first_day = (await billing.invoice(family, invoice["id"]))["items"][0]["id"]
     note = await billing.call("POST", f"/invoices/{invoice['id']}/credit-notes", headers=staff(),
                               json={"reason": "Test", "item_ids": [first_day]})
+    paid = await billing.call("POST", f"/families/{family.id}/payments/offline", headers=staff(),
+                              json={"method": "cash", "amount_cents": 100,
+                                    "received_on": "2030-01-01"})
     return {"family": str(family.id), "invoice": invoice["id"], "credit_note": note.body["id"],
-            "tariff": tariff["id"]}
+            "tariff": tariff["id"], "payment": paid.body["id"], "child": str(child.id)}
+
+
+def filled(body: Any, ids: dict[str, str]) -> Any:
+    """`body` with `{invoice}`-like placeholders replaced by `ids`."""
+    if isinstance(body, dict):
+        return {k: filled(v, ids) for k, v in body.items()}
+    if isinstance(body, list):
+        return [filled(v, ids) for v in body]
+    if isinstance(body, str) and body.startswith("{"):
+        return body.format(**ids)
+    return body
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +117,9 @@ def test_every_route_is_in_an_access_list(billing: Billing) -> None:
               and r.resource.canonical not in PUBLIC
               and not r.resource.canonical.startswith(("/payfip-sandbox", "/payfip/"))}
     listed = {(m, canonical(p)) for m, p, _ in FAMILY_ROUTES + STAFF_ROUTES}
+    assert ("GET", "/payfip/notifications") in {(r.method, r.resource.canonical) for r in
+                                                 billing.server.app.router.routes()
+                                                 if r.resource is not None}
     assert served == listed
 
 
@@ -99,26 +130,27 @@ async def test_another_familys_routes_answer_404_to_a_parent(
     before = await billing.counts()
 
     answer = await billing.call(method, path.format(**other), headers=parent(own["family"]),
-                                json=body)
+                                json=filled(body, other))
 
     assert answer.status == 404
     assert answer.body["type"] == "/problems/not-found"
     assert await billing.counts() == before
 
 
-@pytest.mark.parametrize(("method", "path", "body"), FAMILY_ROUTES)
+@pytest.mark.parametrize(("method", "path", "body"), [
+    r for r in FAMILY_ROUTES if "{invoice}" in str(r) or "{payment}" in r[1]
+    or "{credit_note}" in r[1]])
 async def test_another_familys_ids_under_ones_own_family_are_404(
         billing: Billing, own: dict[str, str], other: dict[str, str], method: str, path: str,
         body: Any) -> None:
     ids = {**other, "family": own["family"]}
+    before = await billing.counts()
 
     answer = await billing.call(method, path.format(**ids), headers=parent(own["family"]),
-                                json={"nonsense": True} if body is not None else None)
+                                json=filled(body, ids))
 
-    if "{invoice}" in path or "{credit_note}" in path:
-        assert answer.status == 404
-    else:
-        assert answer.status < 400
+    assert answer.status == 404
+    assert await billing.counts() == before
 
 
 @pytest.mark.parametrize(("method", "path", "body"), STAFF_ROUTES)
@@ -127,8 +159,9 @@ async def test_staff_routes_answer_403_to_a_parent(
         body: Any) -> None:
     before = await billing.counts()
 
-    answer = await billing.call(method, path.format(**other), headers=parent(own["family"]),
-                                json=body)
+    ids = {**other, "family": own["family"]}
+    answer = await billing.call(method, path.format(**ids), headers=parent(own["family"]),
+                                json=filled(body, ids))
 
     assert answer.status == 403
     assert answer.body["type"] == "/problems/forbidden"
@@ -138,7 +171,7 @@ async def test_staff_routes_answer_403_to_a_parent(
 @pytest.mark.parametrize(("method", "path", "body"), FAMILY_ROUTES + STAFF_ROUTES)
 async def test_without_a_token_every_route_answers_401(
         billing: Billing, other: dict[str, str], method: str, path: str, body: Any) -> None:
-    answer = await billing.call(method, path.format(**other), json=body)
+    answer = await billing.call(method, path.format(**other), json=filled(body, other))
 
     assert answer.status == 401
 

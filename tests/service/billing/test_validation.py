@@ -6,9 +6,12 @@ from typing import Any
 import pytest
 
 from services.common.errors import PROBLEM_JSON
-from tests.service.billing.helpers import Billing, new_unit, staff
+from tests.service.billing.helpers import Billing, new_unit, parent, staff
 
 UNIT = new_unit()
+FAMILY = "00000000-0000-4000-8000-00000000f00d"
+OFFLINE = f"/families/{FAMILY}/payments/offline"
+ONLINE = f"/families/{FAMILY}/payments"
 TARIFF: dict[str, Any] = {
     "establishment_id": str(UNIT.establishment_id), "establishment_name": "Les Pins",
     "unit_id": str(UNIT.id), "unit_label": "Journée", "valid_from": "2035-01-01",
@@ -101,6 +104,34 @@ async def test_bad_input_on_every_route_is_a_french_4xx(
     answer = await billing.call(method, path, headers=staff(), json=body)
 
     assert_french_problem(answer, status)
+    assert await billing.counts() == before
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    (OFFLINE, {"method": "cheque", "amount_cents": 100, "received_on": "2030-01-01",
+               "reference": "n°\x00123"}),
+    (OFFLINE, {"method": "bitcoin", "amount_cents": 100, "received_on": "2030-01-01"}),
+    (OFFLINE, {"method": "cash", "amount_cents": HUGE, "received_on": "2030-01-01"}),
+    (OFFLINE, {"method": "cash", "amount_cents": "cent", "received_on": "2030-01-01"}),
+    (OFFLINE, {"method": "cash", "amount_cents": 100, "received_on": "hier"}),
+    (OFFLINE, {"method": "cash", "amount_cents": 100, "received_on": "2030-01-01",
+               "invoices": []}),
+    (ONLINE, {"invoices": []}),
+    (ONLINE, {"invoices": [{"invoice_id": "x"}]}),
+    (ONLINE, {"invoices": [{"invoice_id": FAMILY}, {"invoice_id": FAMILY}]}),
+    (ONLINE, {"invoices": [{"invoice_id": FAMILY, "amount_cents": HUGE}]}),
+    (ONLINE, DEEP),
+    ("/payments/00000000-0000-4000-8000-000000000000/refund", {"reason": "\x00"}),
+])
+async def test_bad_payment_input_is_a_french_422_and_nothing_is_written(
+        billing: Billing, path: str, body: Any) -> None:
+    headers = parent(FAMILY) if path == ONLINE else staff()
+    before = await billing.counts()
+
+    answer = await billing.call("POST", path, headers=headers, json=body)
+
+    assert_french_problem(answer, 422)
+    assert answer.body["errors"]
     assert await billing.counts() == before
 
 
