@@ -59,7 +59,8 @@ BUILD_EXTRA = ROOT / "deploy" / "build-extra"
 # The bases, from Debian's archive. The image's: Python 3.11 as `python`, and the libraries
 # deploy/Dockerfile would otherwise install. The stand-ins': the servers.
 PYTHON_BASE = ["python3", "python3-venv", "python-is-python3", "ca-certificates",
-               "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"]
+               "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0",
+               "fonts-dejavu-core"]
 INFRA_BASE = ["ca-certificates", "postgresql-15", "rabbitmq-server", "nginx-light"]
 SUITE = "bookworm"
 
@@ -327,6 +328,9 @@ def write_environment(python_tag: str, infra_tag: str) -> None:
         "PORTAIL_DEBIAN_IMAGE": infra_tag,
         "POSTGRES_IMAGE": "portail-test/postgres:15",
         "RABBITMQ_IMAGE": "portail-test/rabbitmq:3",
+        # A client number of the DGFiP's test mode (nothing is paid from this stack).
+        "BILLING_PAYFIP_NUMCLI": "123456",
+        "BILLING_PAYFIP_SAISIE": "T",
     }
     (WORK / ".env").write_text("".join(f'{k}="{v}"\n' for k, v in values.items()))
 
