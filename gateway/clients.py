@@ -183,9 +183,11 @@ def _objects(body: Any) -> list[dict[str, Any]]:
     return [item for item in body if isinstance(item, dict)]
 
 
-def _page(page: int, page_size: int, **filters: str | None) -> dict[str, str]:
-    params = {"page": str(page), "page_size": str(page_size)}
-    params.update({name: value for name, value in filters.items() if value})
+def _page(cursor: str | None, page_size: int, **filters: str | None) -> dict[str, str]:
+    """A list's query: the page's cursor (opaque, passed as received) and the filters set."""
+    params = {"page_size": str(page_size)}
+    params.update({name: value for name, value in {**filters, "cursor": cursor}.items()
+                   if value})
     return params
 
 
@@ -310,10 +312,10 @@ class FamiliesClient(Upstream):
 
     # ---- staff ----
 
-    async def search(self, token: str, *, q: str | None, page: int = 1, page_size: int = 20
-                     ) -> dict[str, Any]:
+    async def search(self, token: str, *, q: str | None, cursor: str | None = None,
+                     page_size: int = 20) -> dict[str, Any]:
         return _object(await self.call("GET", "/families", token=token,
-                                       params=_page(page, page_size, q=q)))
+                                       params=_page(cursor, page_size, q=q)))
 
     async def create_family(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
         return _object(await self.call("POST", "/families", token=token, json=body))
@@ -325,9 +327,9 @@ class FamiliesClient(Upstream):
                                        json={"qf": qf, "comment": comment}))
 
     async def queue(self, token: str, *, family_id: uuid.UUID | None = None,
-                    state: str = "pending", page: int = 1, page_size: int = 20
+                    state: str = "pending", cursor: str | None = None, page_size: int = 20
                     ) -> dict[str, Any]:
-        params = _page(page, page_size, state=state,
+        params = _page(cursor, page_size, state=state,
                        family_id=str(family_id) if family_id else None)
         return _object(await self.call("GET", "/change-requests", token=token, params=params))
 
@@ -340,9 +342,9 @@ class FamiliesClient(Upstream):
                                        token=token,
                                        json={"decision": decision, "comment": comment}))
 
-    async def audit(self, token: str, *, family_id: uuid.UUID | None = None, page: int = 1,
-                    page_size: int = 50) -> dict[str, Any]:
-        params = _page(page, page_size, family_id=str(family_id) if family_id else None)
+    async def audit(self, token: str, *, family_id: uuid.UUID | None = None,
+                    cursor: str | None = None, page_size: int = 50) -> dict[str, Any]:
+        params = _page(cursor, page_size, family_id=str(family_id) if family_id else None)
         return _object(await self.call("GET", "/audit", token=token, params=params))
 
 

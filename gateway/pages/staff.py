@@ -2,7 +2,6 @@
 trail. Families have their pages in `staff_families`. Every rule is the families service's."""
 
 import asyncio
-import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -17,7 +16,7 @@ from gateway.pages.family import request_subject
 from gateway.render import STAFF_HOME, Form, flash, read_form, redirect, render, safe_next
 from gateway.session import Session, require_session, upstream
 from gateway.templating import family_value
-from services.common.errors import Forbidden, NotFound, Problem, Unauthorized
+from services.common.errors import BadRequest, Forbidden, NotFound, Problem, Unauthorized
 
 routes = web.RouteTableDef()
 
@@ -51,24 +50,38 @@ def uuid_query(request: web.Request, name: str) -> uuid.UUID | None:
         return None
 
 
-def page_query(request: web.Request) -> int:
-    value = request.query.get("page", "1")
-    return min(int(value), 10000) if value.isdigit() and int(value) > 0 else 1
+def cursor_query(request: web.Request) -> str | None:
+    """The page's cursor (`?curseur=`), passed to the service as it came: the service says
+    when it is not one of its own."""
+    return request.query.get("curseur") or None
 
 
 def pager(data: Mapping[str, Any], path: str, **params: str | None) -> dict[str, Any]:
-    """Previous/next links of a `{total, page, page_size}` answer, keeping the filters."""
-    page, size, total = int(data.get("page", 1)), int(data.get("page_size", 20)), \
-        int(data.get("total", 0))
-    pages = max(1, math.ceil(total / size)) if size else 1
+    """« Page précédente » / « Page suivante » links of a `{next_cursor, previous_cursor}`
+    answer, keeping the filters."""
     kept = {k: v for k, v in params.items() if v}
 
-    def link(number: int) -> str:
-        return f"{path}?{urlencode({**kept, 'page': str(number)})}"
+    def link(cursor: Any) -> str | None:
+        if not isinstance(cursor, str) or not cursor:
+            return None
+        return f"{path}?{urlencode({**kept, 'curseur': cursor})}"
 
-    return {"page": page, "pages": pages, "total": total,
-            "previous": link(page - 1) if page > 1 else None,
-            "next": link(page + 1) if page < pages else None}
+    return {"previous": link(data.get("previous_cursor")), "next": link(data.get("next_cursor")),
+            "first": f"{path}?{urlencode(kept)}" if kept else path}
+
+
+async def list_load(request: web.Request, load: Callable[[str], Awaitable[T]], first: str
+                    ) -> T | web.Response:
+    """`staff_load` of a list page; a page link the service refuses (a tampered cursor) gives
+    a French error page that leads back to the list's first page."""
+    try:
+        return await staff_load(request, load)
+    except BadRequest as problem:
+        if cursor_query(request) is None:
+            raise
+        return render(request, "error.html", {
+            "heading": "Lien de pagination invalide", "problem": problem, "first_page": first},
+            status=problem.status)
 
 
 async def _pending_total(families: FamiliesClient, token: str) -> int | None:
@@ -130,15 +143,18 @@ def with_subjects(items: list[T]) -> list[T]:
 @routes.get(QUEUE)
 async def queue(request: web.Request) -> web.StreamResponse:
     family_id = uuid_query(request, "famille")
-    page = page_query(request)
+    cursor = cursor_query(request)
     families = request.app[keys.CLIENTS].families
 
     async def load(token: str) -> T:
-        return {"queue": await families.queue(token, family_id=family_id, page=page)}
+        return {"queue": await families.queue(token, family_id=family_id, cursor=cursor)}
 
-    data = await staff_load(request, load)
+    first = f"{QUEUE}?famille={family_id}" if family_id else QUEUE
+    data = await list_load(request, load, first)
+    if isinstance(data, web.Response):
+        return data
     items = with_subjects(data["queue"].get("items", []))
-    here = f"{QUEUE}?famille={family_id}" if family_id else QUEUE
+    here = first
     return render_staff(request, "gestion/queue.html", {
         **data, "items": items, "family_id": family_id, "here": here,
         "pager": pager(data["queue"], QUEUE, famille=str(family_id) if family_id else None),
@@ -226,13 +242,13 @@ def audit_lines(entry: Mapping[str, Any]) -> list[str]:
 @routes.get(AUDIT)
 async def audit(request: web.Request) -> web.StreamResponse:
     family_id = uuid_query(request, "famille")
-    page = page_query(request)
+    cursor = cursor_query(request)
     families = request.app[keys.CLIENTS].families
 
     auth = request.app[keys.CLIENTS].auth
 
     async def load(token: str) -> T:
-        trail = await families.audit(token, family_id=family_id, page=page)
+        trail = await families.audit(token, family_id=family_id, cursor=cursor)
         actors = sorted({sub for e in trail.get("items", [])
                          if is_uuid(sub := str(e.get("actor_sub")))})
         try:
@@ -241,7 +257,9 @@ async def audit(request: web.Request) -> web.StreamResponse:
             names = {}
         return {"audit": trail, "names": names}
 
-    data = await staff_load(request, load)
+    data = await list_load(request, load, f"{AUDIT}?famille={family_id}" if family_id else AUDIT)
+    if isinstance(data, web.Response):
+        return data
     entries = [{**entry, "lines": audit_lines(entry),
                 "actor_email": data["names"].get(str(entry.get("actor_sub"))),
                 "action_label": AUDIT_ACTIONS.get(str(entry.get("action")), entry.get("action")),

@@ -24,7 +24,7 @@ from gateway.pages.staff import (
     FAMILIES,
     QUEUE,
     T,
-    page_query,
+    cursor_query,
     pager,
     render_staff,
     staff_load,
@@ -49,19 +49,19 @@ CREATE_EXTRA = ("email", "qf")
 @routes.get(FAMILIES)
 async def families_list(request: web.Request) -> web.StreamResponse:
     q = request.query.get("q", "").strip()
-    page = page_query(request)
+    cursor = cursor_query(request)
     families = request.app[keys.CLIENTS].families
     error: Problem | None = None
 
     async def load(token: str) -> T:
         nonlocal error
         try:
-            return {"found": await families.search(token, q=q or None, page=page)}
+            return {"found": await families.search(token, q=q or None, cursor=cursor)}
         except Unauthorized:
             raise
-        except Problem as problem:  # e.g. a search text too long: said by the search box
+        except Problem as problem:  # a search text too long, a tampered page link: said above
             error = problem
-            return {"found": {"items": [], "total": 0, "page": 1, "page_size": 20}}
+            return {"found": {"items": []}}
 
     data = await staff_load(request, load)
     form = Form(values={"q": q})

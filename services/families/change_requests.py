@@ -156,10 +156,11 @@ async def family_requests(conn: Conn, *, family_id: uuid.UUID) -> list[ChangeReq
 
 async def validation_queue(conn: Conn, query: QueueQuery) -> ChangeRequestPage:
     """Oldest first, each change with the value in force beside it and conflicts flagged."""
-    rows, total = await repo.queue(conn, state=query.state, family_id=query.family_id,
-                                   limit=query.page_size, offset=query.offset)
-    return ChangeRequestPage(items=await _with_context(conn, rows), total=total,
-                             page=query.page, page_size=query.page_size)
+    found, total = await repo.queue(conn, state=query.state, family_id=query.family_id,
+                                    cursor=query.cursor, limit=query.page_size)
+    return ChangeRequestPage(items=await _with_context(conn, found.items), total=total,
+                             next_cursor=found.next_cursor,
+                             previous_cursor=found.previous_cursor)
 
 
 async def read_request(conn: Conn, *, request_id: uuid.UUID) -> ChangeRequestOut:

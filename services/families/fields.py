@@ -45,6 +45,9 @@ SearchText = Annotated[
     BeforeValidator(_blank_to_none),
 ]
 
+# An opaque cursor of services.common.pagination, read there (a tampered one is a 400).
+PageCursor = Annotated[str | None, BeforeValidator(_blank_to_none)]
+
 _PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
 _FRENCH_PHONE = re.compile(r"^0[1-9][0-9]{8}$")
 

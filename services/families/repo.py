@@ -1,12 +1,13 @@
 """SQL of the family file: families, guardians, contacts, children (parameterised, no ORM)."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
 from services.common.db import Conn
+from services.common.pagination import Keyset, Page, fetch_page
 
 Values = dict[str, Any]
 
@@ -68,31 +69,6 @@ INSERT_CONTACT = """
 INSERT INTO contacts (family_id, kind, position, name, relationship, phone)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
-# Staff search: family name, e-mail, postal code or a child's name, accents ignored.
-_SEARCH_WHERE = """
-WHERE $1::text IS NULL
-   OR unaccent(f.name) ILIKE unaccent($1)
-   OR f.email ILIKE $1
-   OR f.postal_code LIKE $1
-   OR unaccent(f.city) ILIKE unaccent($1)
-   OR EXISTS (SELECT 1 FROM children c WHERE c.family_id = f.id
-              AND (unaccent(c.first_name || ' ' || c.last_name) ILIKE unaccent($1)
-                   OR unaccent(c.last_name || ' ' || c.first_name) ILIKE unaccent($1)))
-"""
-SEARCH_FAMILIES = f"""
-SELECT f.id, f.name, f.email, f.postal_code, f.city, f.qf,
-       ARRAY(SELECT c.first_name || ' ' || c.last_name FROM children c
-             WHERE c.family_id = f.id ORDER BY c.birth_date) AS children,
-       (SELECT count(*) FROM change_requests r
-        WHERE r.family_id = f.id AND r.state = 'pending') AS pending_requests,
-       count(*) OVER () AS total
-FROM families f
-{_SEARCH_WHERE}
-ORDER BY f.name, f.id
-LIMIT $2 OFFSET $3
-"""
-COUNT_FAMILIES = f"SELECT count(*) FROM families f {_SEARCH_WHERE}"
-
 CHILD_COLUMNS = """
 id, family_id, last_name, first_name, birth_date, sex, school, school_level, diet, diet_detail,
 allergies, pai, pai_details, doctor_name, doctor_phone, image_rights_consent,
@@ -186,22 +162,6 @@ async def set_email(conn: Conn, family_id: uuid.UUID, email: str) -> None:
     await conn.execute(SET_EMAIL, family_id, email)
 
 
-def like_pattern(text: str) -> str:
-    """`text` anywhere, its own % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-async def search_families(conn: Conn, q: str | None, *, limit: int, offset: int
-                          ) -> tuple[list[asyncpg.Record], int]:
-    pattern = like_pattern(q) if q else None
-    rows = await conn.fetch(SEARCH_FAMILIES, pattern, limit, offset)
-    if rows:
-        return rows, int(rows[0]["total"])
-    # Past the last page the window count is lost: ask for it.
-    return [], int(await conn.fetchval(COUNT_FAMILIES, pattern))
-
-
 async def list_children(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(LIST_CHILDREN, family_id)
 
@@ -277,13 +237,15 @@ SELECT {REQUEST_COLUMNS} FROM change_requests r
 WHERE r.family_id = $1 AND r.state = 'pending'
 ORDER BY r.created_at, r.id
 """
-# The validation queue: oldest first, so no family waits behind later ones.
-QUEUE = f"""
-SELECT {REQUEST_COLUMNS}, count(*) OVER () AS total FROM change_requests r
-WHERE r.state = $1 AND ($2::uuid IS NULL OR r.family_id = $2)
-ORDER BY r.created_at, r.id
-LIMIT $3 OFFSET $4
-"""
+# The validation queue: oldest first, so no family waits behind later ones. A family's own
+# queue is a statement of its own, so each reads its index without a filter to guess.
+QUEUE = Keyset(f"""
+SELECT {REQUEST_COLUMNS} FROM change_requests r WHERE r.state = $1 AND {{keyset}}
+""", key=("r.created_at", "r.id"), types=(datetime, uuid.UUID))
+FAMILY_QUEUE = Keyset(f"""
+SELECT {REQUEST_COLUMNS} FROM change_requests r
+WHERE r.state = $1 AND r.family_id = $2 AND {{keyset}}
+""", key=("r.created_at", "r.id"), types=(datetime, uuid.UUID))
 COUNT_QUEUE = """
 SELECT count(*) FROM change_requests r
 WHERE r.state = $1 AND ($2::uuid IS NULL OR r.family_id = $2)
@@ -333,12 +295,15 @@ async def pending_of_family(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Re
     return await conn.fetch(PENDING_OF_FAMILY, family_id)
 
 
-async def queue(conn: Conn, *, state: str, family_id: uuid.UUID | None, limit: int,
-                offset: int) -> tuple[list[asyncpg.Record], int]:
-    rows = await conn.fetch(QUEUE, state, family_id, limit, offset)
-    if rows:
-        return rows, int(rows[0]["total"])
-    return [], int(await conn.fetchval(COUNT_QUEUE, state, family_id))
+async def queue(conn: Conn, *, state: str, family_id: uuid.UUID | None, cursor: str | None,
+                limit: int) -> tuple[Page[asyncpg.Record], int]:
+    """A page of the queue, and how many requests it holds."""
+    if family_id is None:
+        found = await fetch_page(conn, QUEUE, state, cursor=cursor, limit=limit)
+    else:
+        found = await fetch_page(conn, FAMILY_QUEUE, state, family_id, cursor=cursor,
+                                 limit=limit)
+    return found, int(await conn.fetchval(COUNT_QUEUE, state, family_id))
 
 
 # ---- audit trail --------------------------------------------------------------------------
@@ -349,13 +314,11 @@ INSERT INTO audit_entries (actor_sub, actor_role, action, family_id, target_type
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 AUDIT_COLUMNS = "id, at, actor_sub, actor_role, action, family_id, target_type, target_id, details"
-AUDIT = f"""
-SELECT {AUDIT_COLUMNS}, count(*) OVER () AS total FROM audit_entries
-WHERE $1::uuid IS NULL OR family_id = $1
-ORDER BY at DESC, id DESC
-LIMIT $2 OFFSET $3
-"""
-COUNT_AUDIT = "SELECT count(*) FROM audit_entries WHERE $1::uuid IS NULL OR family_id = $1"
+AUDIT = Keyset(f"SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE {{keyset}}",
+               key=("at", "id"), types=(datetime, int), descending=True)
+AUDIT_OF_FAMILY = Keyset(f"""
+SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE family_id = $1 AND {{keyset}}
+""", key=("at", "id"), types=(datetime, int), descending=True)
 FAMILY_AUDIT = f"""
 SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE family_id = $1 ORDER BY at, id
 """
@@ -368,12 +331,12 @@ async def insert_audit(conn: Conn, *, actor_sub: str, actor_role: str, action: s
                        target_id, details)
 
 
-async def audit_entries(conn: Conn, family_id: uuid.UUID | None, *, limit: int, offset: int
-                        ) -> tuple[list[asyncpg.Record], int]:
-    rows = await conn.fetch(AUDIT, family_id, limit, offset)
-    if rows:
-        return rows, int(rows[0]["total"])
-    return [], int(await conn.fetchval(COUNT_AUDIT, family_id))
+async def audit_entries(conn: Conn, family_id: uuid.UUID | None, *, cursor: str | None,
+                        limit: int) -> Page[asyncpg.Record]:
+    """A page of the trail, newest first: everyone's, or one family's."""
+    if family_id is None:
+        return await fetch_page(conn, AUDIT, cursor=cursor, limit=limit)
+    return await fetch_page(conn, AUDIT_OF_FAMILY, family_id, cursor=cursor, limit=limit)
 
 
 async def family_audit(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:

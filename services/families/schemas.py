@@ -21,6 +21,7 @@ from services.families.fields import (
     OptLongText,
     OptName,
     OptPhone,
+    PageCursor,
     Phone,
     PostalCode,
     Qf,
@@ -177,12 +178,10 @@ class Decision(Input):
 # ---- queries -------------------------------------------------------------------------------
 
 class Paging(Input):
-    page: int = Field(1, ge=1, le=10000)
-    page_size: int = Field(20, ge=1, le=100)
+    """Keyset pages: `cursor` is the `next_cursor` or `previous_cursor` of the page before."""
 
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.page_size
+    cursor: PageCursor = None
+    page_size: int = Field(20, ge=1, le=100)
 
 
 class FamilySearch(Paging):
@@ -341,18 +340,24 @@ class FamilySummary(Output):
     pending_requests: int
 
 
-class FamilyPage(Output):
+class CursorPage(Output):
+    """A page of a list; the cursors of the pages around it are None where there is none."""
+
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class FamilyPage(CursorPage):
     items: list[FamilySummary]
-    total: int
-    page: int
-    page_size: int
+    # Families found, when the search counted them (a search ranks, hence counts, up to
+    # 2,000 matches); None beyond, and for the whole list.
+    total: int | None
 
 
-class ChangeRequestPage(Output):
+class ChangeRequestPage(CursorPage):
     items: list[ChangeRequestOut]
+    # Requests in the queue (with its filters), on every page: the agents' to-do count.
     total: int
-    page: int
-    page_size: int
 
 
 class AuditEntry(Output):
@@ -367,11 +372,8 @@ class AuditEntry(Output):
     details: dict[str, Any]
 
 
-class AuditPage(Output):
+class AuditPage(CursorPage):
     items: list[AuditEntry]
-    total: int
-    page: int
-    page_size: int
 
 
 class ChangeRequestList(Output):

@@ -26,6 +26,7 @@ from services.families.schemas import (
     FamilySearch,
     QfUpdate,
 )
+from services.families.search import search_families
 from services.families.values import (
     CHILD_LABELS,
     FAMILY_LABELS,
@@ -254,17 +255,17 @@ async def follow_login_email(conn: Conn, *, family_id: uuid.UUID, new_email: str
 # ---- staff: search, audit; everyone's export -----------------------------------------------
 
 async def search(conn: Conn, query: FamilySearch) -> FamilyPage:
-    rows, total = await repo.search_families(conn, query.q, limit=query.page_size,
-                                             offset=query.offset)
-    return FamilyPage(items=[views.family_summary(r) for r in rows], total=total,
-                      page=query.page, page_size=query.page_size)
+    found, total = await search_families(conn, query.q, cursor=query.cursor,
+                                         limit=query.page_size)
+    return FamilyPage(items=[views.family_summary(r) for r in found.items], total=total,
+                      next_cursor=found.next_cursor, previous_cursor=found.previous_cursor)
 
 
 async def audit_page(conn: Conn, query: AuditQuery) -> AuditPage:
-    rows, total = await repo.audit_entries(conn, query.family_id, limit=query.page_size,
-                                           offset=query.offset)
-    return AuditPage(items=[views.audit_entry(r) for r in rows], total=total,
-                     page=query.page, page_size=query.page_size)
+    found = await repo.audit_entries(conn, query.family_id, cursor=query.cursor,
+                                     limit=query.page_size)
+    return AuditPage(items=[views.audit_entry(r) for r in found.items],
+                     next_cursor=found.next_cursor, previous_cursor=found.previous_cursor)
 
 
 async def export(conn: Conn, *, family_id: uuid.UUID) -> dict[str, Any]:

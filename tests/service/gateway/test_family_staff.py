@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.families import service as families_service
-from services.families.schemas import FamilyPatch
+from services.families.schemas import FamilyPatch, QfUpdate
 from tests.e2e.stack import Stack
 from tests.service.gateway.conftest import Browser, browser_session
 from tests.service.gateway.family_support import (
@@ -118,13 +118,18 @@ async def test_search_results_are_paginated(agent: Browser, stack: Stack) -> Non
     for index in range(21):
         await new_family(stack, name=f"Famille {word} {index:02d}")
     _, html = await agent.get(f"/gestion/familles?q={word}")
-    assert "Page 1 sur 2" in html
+    assert "21 familles pour" in text_of(html)
     assert html.count(f"Famille {word}") == 20
+    assert 'rel="prev"' not in html
     link = re.search(r'<a href="([^"]+)" rel="next">Page suivante</a>', html)
     assert link
     _, second = await agent.get(link.group(1).replace("&amp;", "&"))
-    assert "Page 2 sur 2" in second
     assert second.count(f"Famille {word}") == 1
+    assert 'rel="next"' not in second
+    back = re.search(r'<a href="([^"]+)" rel="prev">Page précédente</a>', second)
+    assert back
+    _, again = await agent.get(back.group(1).replace("&amp;", "&"))
+    assert again.count(f"Famille {word}") == 20
 
 
 async def test_too_long_search_is_said_by_the_search_box(agent: Browser) -> None:
@@ -212,7 +217,7 @@ async def test_create_form_without_csrf_creates_nothing(agent: Browser, stack: S
         "address.postal_code": "34800", "address.city": "Clermont"}, csrf=None)
     assert resp.status == 403
     _, html = await agent.get(f"/gestion/familles?q={name}")
-    assert "0 famille pour" in text_of(html)
+    assert "Aucune famille pour" in text_of(html)
 
 
 async def test_quotient_familial_is_set_with_a_comment_kept_in_the_journal(
@@ -349,3 +354,42 @@ async def test_journal_lists_who_decided_what(agent: Browser, stack: Stack,
     assert "Téléphone du domicile : non renseigné → 04 67 00 00 00" in text
     assert "Demande de modification envoyée par la famille Parent" in text
     assert "Création du dossier famille" in text
+
+
+# ---- pages of the lists -------------------------------------------------------------------------
+
+def link_of(html: str, rel: str) -> str:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', html)
+    assert found, f"no {rel} link"
+    return found.group(1).replace("&amp;", "&")
+
+
+async def test_the_journal_of_a_family_pages_forward_and_back(agent: Browser, stack: Stack,
+                                                             family: Family) -> None:
+    async with families_db(stack).acquire() as conn:
+        for qf in range(100, 160):  # 60 entries, and the opening's: two pages of 50
+            await families_service.set_qf(conn, family_id=family.id,
+                                          body=QfUpdate(qf=qf), actor=SETUP)
+    page = f"/gestion/journal?famille={family.id}"
+
+    _, first = await agent.get(page)
+    _, second = await agent.get(link_of(first, "next"))
+    _, back = await agent.get(link_of(second, "prev"))
+
+    assert 'rel="prev"' not in first
+    assert f"famille={family.id}" in link_of(first, "next")
+    assert first.count('class="audit__line"') > second.count('class="audit__line"') > 0
+    assert 'rel="next"' not in second
+    assert back.count('class="audit__line"') == first.count('class="audit__line"')
+
+
+@pytest.mark.parametrize("path", ["/gestion/familles?q=durand&curseur=",
+                                  "/gestion/familles?curseur=",
+                                  "/gestion/demandes?curseur=", "/gestion/journal?curseur="])
+async def test_a_tampered_page_link_is_said_in_french(agent: Browser, path: str) -> None:
+    resp, html = await agent.get(path + "bm9uIG1haXMgbm9u")
+
+    assert resp.status == 400
+    assert "Le lien de pagination est invalide. Revenez à la première page." in text_of(html)
+    if "familles" not in path:
+        assert f'href="{path.split("?")[0]}">Revenir à la première page' in html
