@@ -350,7 +350,7 @@ class CursorPage(Output):
 class FamilyPage(CursorPage):
     items: list[FamilySummary]
     # Families found, when the search counted them (a search ranks, hence counts, up to
-    # 2,000 matches); None beyond, and for the whole list.
+    # 500 matches); None beyond, and for the whole list.
     total: int | None
 
 

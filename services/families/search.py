@@ -34,7 +34,7 @@ from services.common.pagination import (
     read_cursor,
 )
 
-RANKED_AT_MOST = 2000
+RANKED_AT_MOST = 500
 # Words of a query that must all appear; more are kept together as the last one.
 MAX_WORDS = 8
 # How a search orders its matches (the first value of its cursors).
@@ -138,7 +138,8 @@ def words_of(q: str) -> list[str]:
     return words
 
 
-async def search_families(conn: Conn, q: str | None, *, cursor: str | None, limit: int
+async def search_families(conn: Conn, q: str | None, *, cursor: str | None, limit: int,
+                          ranked_at_most: int = RANKED_AT_MOST
                           ) -> tuple[Page[asyncpg.Record], int | None]:
     """A page of family summaries matching `q` (every family without `q`), with the cursors
     of the pages around it, and how many families match when the search counted them (while
@@ -156,10 +157,10 @@ async def search_families(conn: Conn, q: str | None, *, cursor: str | None, limi
         raise BadRequest(INVALID_CURSOR)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         await conn.execute(CUSTOM_PLANS)
-        mode, rows = await _rows(conn, words, where, limit + 1)
+        mode, rows = await _rows(conn, words, where, limit + 1, ranked_at_most)
         if where is not None and where.backward and len(rows) < limit:
             where = None  # rows removed meanwhile: the first page, full
-            mode, rows = await _rows(conn, words, None, limit + 1)
+            mode, rows = await _rows(conn, words, None, limit + 1, ranked_at_most)
         keyed: list[dict[str, Any]] = [{**r, "mode": mode} for r in rows]
         matches = page_of(keyed, limit, _key, where)
         items = await summaries(conn, matches.items)
@@ -171,15 +172,15 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["mode"], row["tier"], row["search_name"], row["id"])
 
 
-async def _rows(conn: Conn, words: list[str], where: Cursor | None, want: int
-                ) -> tuple[str, list[asyncpg.Record]]:
+async def _rows(conn: Conn, words: list[str], where: Cursor | None, want: int,
+                ranked_at_most: int) -> tuple[str, list[asyncpg.Record]]:
     """The search's order and up to `want` rows from the cursor on, in its direction."""
     phrase = " ".join(words)
     if where is None:
         # One pass ranks the matches if they are few enough, and says whether they are.
-        rows = await conn.fetch(ranked_sql(len(words)), want, RANKED_AT_MOST + 1,
+        rows = await conn.fetch(ranked_sql(len(words)), want, ranked_at_most + 1,
                                 phrase, *words)
-        if not rows or rows[0]["matched"] <= RANKED_AT_MOST:
+        if not rows or rows[0]["matched"] <= ranked_at_most:
             return RANKED, rows
     elif where.key[0] == RANKED:
         rows = await conn.fetch(ranked_sql(len(words), keyed=True, backward=where.backward),

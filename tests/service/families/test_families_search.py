@@ -5,6 +5,7 @@ import random
 from typing import Any
 from urllib.parse import urlencode
 
+from services.families.search import search_families
 from tests.service.families.helpers import Families, parent, staff
 
 
@@ -115,3 +116,84 @@ async def test_health_data_is_never_searched(families: Families) -> None:
 async def test_a_query_of_wildcards_or_nothing_finds_nothing(families: Families) -> None:
     assert await found(families, "%_\\") == []
     assert await found(families, "- ' .") == []
+
+
+async def four_ranks(families: Families, word: str) -> list[str]:
+    """Families matching `word` in each way (ids: name whole word, name's word start, a child's
+    first name, inside an e-mail), named so that the order of names alone is different."""
+    inside = await families.new_family(name=f"Famille Aa{word}", email=f"x{word}@example.org")
+    child = await families.new_family(name=f"Famille Ab{word[:3]}")
+    await families.new_child(child["id"], first_name=word.capitalize())
+    prefix = await families.new_family(name=f"Famille {word.capitalize()}ez")
+    whole = await families.new_family(name=f"Famille {word.capitalize()}")
+    return [whole["id"], prefix["id"], child["id"], inside["id"]]
+
+
+async def test_many_matches_list_the_names_first_then_the_rest_by_name(
+        families: Families) -> None:
+    word = tag()
+    whole, prefix, child, inside = await four_ranks(families, word)
+
+    async with families.db.acquire() as conn:
+        # Over three matches, the search stops ranking them one by one.
+        found, total = await search_families(conn, word, cursor=None, limit=10,
+                                             ranked_at_most=3)
+
+    assert [str(r["id"]) for r in found.items] == [whole, prefix, inside, child]
+    assert total is None
+
+
+def ids(page: Any) -> list[str]:
+    return [str(r["id"]) for r in page.items]
+
+
+async def test_many_matches_page_forward_each_once_while_families_are_added(
+        families: Families) -> None:
+    word = tag()
+    start = await four_ranks(families, word)
+    for n in range(4):
+        await families.new_family(name=f"Famille Zz{n}x{word}")
+    every: list[str] = []
+    cursor = None
+    async with families.db.acquire() as conn:
+        while True:
+            found, _ = await search_families(conn, word, cursor=cursor, limit=2,
+                                             ranked_at_most=3)
+            every += ids(found)
+            cursor = found.next_cursor
+            if cursor is None:
+                break
+            # Around every page, a family whose name starts with the word, and another after.
+            await families.new_family(name=f"Famille {word.capitalize()} {len(every)}")
+            await families.new_family(name=f"Famille Zzz{len(every)}x{word}")
+
+    assert len(every) == len(set(every))
+    assert set(start) <= set(every)
+    assert every[:2] == start[:2]
+
+
+async def test_many_matches_page_back_to_the_same_pages(families: Families) -> None:
+    word = tag()
+    await four_ranks(families, word)
+    for n in range(4):
+        await families.new_family(name=f"Famille Zz{n}x{word}")
+    pages: list[list[str]] = []
+    back: list[list[str]] = []
+    async with families.db.acquire() as conn:
+        cursor = None
+        while True:
+            found, _ = await search_families(conn, word, cursor=cursor, limit=3,
+                                             ranked_at_most=3)
+            pages.append(ids(found))
+            if found.next_cursor is None:
+                break
+            cursor = found.next_cursor
+        cursor = found.previous_cursor
+        while cursor is not None:
+            found, _ = await search_families(conn, word, cursor=cursor, limit=3,
+                                             ranked_at_most=3)
+            back.append(ids(found))
+            cursor = found.previous_cursor
+
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert back == pages[-2::-1]
