@@ -246,9 +246,10 @@ FAMILY_QUEUE = Keyset(f"""
 SELECT {REQUEST_COLUMNS} FROM change_requests r
 WHERE r.state = $1 AND r.family_id = $2 AND {{keyset}}
 """, key=("r.created_at", "r.id"), types=(datetime, uuid.UUID))
-COUNT_QUEUE = """
-SELECT count(*) FROM change_requests r
-WHERE r.state = $1 AND ($2::uuid IS NULL OR r.family_id = $2)
+# Counted along the queue's index (no filter to guess: one statement with, one without).
+COUNT_QUEUE = "SELECT count(*) FROM change_requests r WHERE r.state = $1"
+COUNT_FAMILY_QUEUE = """
+SELECT count(*) FROM change_requests r WHERE r.state = $1 AND r.family_id = $2
 """
 
 
@@ -300,10 +301,9 @@ async def queue(conn: Conn, *, state: str, family_id: uuid.UUID | None, cursor: 
     """A page of the queue, and how many requests it holds."""
     if family_id is None:
         found = await fetch_page(conn, QUEUE, state, cursor=cursor, limit=limit)
-    else:
-        found = await fetch_page(conn, FAMILY_QUEUE, state, family_id, cursor=cursor,
-                                 limit=limit)
-    return found, int(await conn.fetchval(COUNT_QUEUE, state, family_id))
+        return found, int(await conn.fetchval(COUNT_QUEUE, state))
+    found = await fetch_page(conn, FAMILY_QUEUE, state, family_id, cursor=cursor, limit=limit)
+    return found, int(await conn.fetchval(COUNT_FAMILY_QUEUE, state, family_id))
 
 
 # ---- audit trail --------------------------------------------------------------------------
