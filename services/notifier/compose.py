@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime
 
+from services.common.dates import PARIS, french_datetime
 from services.common.events import Envelope
 from services.common.events.auth import (
     AccountInvited,
@@ -13,13 +14,7 @@ from services.common.events.auth import (
 from services.common.events.billing import InvoiceIssued, PaymentFailed, PaymentSucceeded
 from services.common.events.families import ChangeRequestDecided
 from services.common.formats import day_label, euros, month_label
-from services.notifier.mails import (
-    PARIS,
-    Mail,
-    Renderer,
-    french_datetime,
-    french_duration,
-)
+from services.notifier.mails import Mail, Renderer, french_duration
 
 # Pages of the gateway the links open (docs/contracts.md, « Links in e-mails »).
 NEW_PASSWORD_PATH = "/mot-de-passe/nouveau"  # noqa: S105 - a page, not a secret

@@ -8,16 +8,13 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import jinja2
 
+from services.common.dates import PARIS, french_date, french_datetime
 from services.notifier.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
-PARIS = ZoneInfo("Europe/Paris")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
 
 
 @dataclass(frozen=True)
@@ -39,13 +36,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-def french_datetime(moment: datetime) -> str:
-    """« 3 mars 2026 à 14 h 05 », in Paris time."""
-    local = moment.astimezone(PARIS)
-    day = "1er" if local.day == 1 else str(local.day)
-    return f"{day} {MONTHS[local.month - 1]} {local.year} à {local.hour} h {local.minute:02d}"
 
 
 def french_duration(delta: timedelta) -> str | None:
@@ -77,6 +67,7 @@ def make_environment() -> jinja2.Environment:
     )
     env.filters["capfirst"] = capfirst
     env.filters["datetime"] = french_datetime
+    env.filters["date"] = french_date
     return env
 
 

@@ -11,3 +11,5 @@ class Settings(ServiceSettings):
     service_name: str = "reservations"
     port: int = 8083
     database: str = "portail_reservations"
+    # How often each replica looks for waiting-list offers past their reply deadline.
+    offer_expiry_seconds: float = 30.0

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.notifier.mails import french_datetime, french_duration
+from services.common.dates import french_datetime
+from services.notifier.mails import french_duration
 
 
 def test_dates_are_given_in_paris_time_winter_and_summer() -> None:
