@@ -35,6 +35,8 @@ from services.families.seed import seed_demo as seed_families
 from services.families.settings import Settings as FamiliesSettings
 from services.notifier.app import create_app as create_notifier
 from services.notifier.settings import Settings as NotifierSettings
+from services.reservations.app import create_app as create_reservations
+from services.reservations.settings import Settings as ReservationsSettings
 from tests.support import AMQP_URL, NAMESPACE, RUN, eventually, free_port, settings_for
 
 T = TypeVar("T")
@@ -84,6 +86,7 @@ PARTS: list[Part] = [
         **FAST_HASHING, "signing_key": _signing_key(), "address_lock_after": 10_000},
         seed=_seed_auth),
     Part("families", create_families, FamiliesSettings, seed=_seed_families),
+    Part("reservations", create_reservations, ReservationsSettings),
     Part("notifier", create_notifier, NotifierSettings, lambda stack: {
         "smtp_port": stack.smtp_port, "public_url": stack.gateway_url}),
 ]
