@@ -143,7 +143,8 @@ def render_planning(planning: dict[str, Any]) -> str:
     env.filters.update(FILTERS)
     view = planning_view(planning, kind="book")
     return env.get_template("reservations/planning.html").render(
-        org=Settings().organisation, user=None, csrf_token="x" * 43, flash=(), path="/",
+        org=Settings().organisation, legal=Settings().legal, user=None, csrf_token="x" * 43,
+        flash=(), path="/",
         kind="book", slug="nouvelle", words=KIND_WORDS["book"], view=view,
         child=planning["child"], child_name="Léa Martin", period=planning["period"],
         child_id=planning["child"]["id"], period_id=planning["period"]["id"],
