@@ -1,12 +1,10 @@
-"""Dates as a French public service speaks them: Europe/Paris days, French words."""
+"""Days as the service counts them: in Europe/Paris, whatever the server's zone (their French
+words are in services.common.formats)."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def today(now: datetime | None = None) -> date:
@@ -17,18 +15,6 @@ def today(now: datetime | None = None) -> date:
 def start_of_day(day: date) -> datetime:
     """Midnight of `day` in Paris, with the offset of that day (DST-safe)."""
     return datetime.combine(day, time(0), tzinfo=PARIS)
-
-
-def french_date(day: date, *, weekday: bool = False) -> str:
-    """« 3 mars 2026 » (« mardi 3 mars 2026 » with `weekday`)."""
-    text = f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-    return f"{WEEKDAYS[day.weekday()]} {text}" if weekday else text
-
-
-def french_datetime(moment: datetime) -> str:
-    """« 3 mars 2026 à 14 h 05 », in Paris time."""
-    local = moment.astimezone(PARIS)
-    return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}"
 
 
 def month_days(month: str) -> tuple[date, date]:

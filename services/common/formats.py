@@ -1,9 +1,12 @@
 """French formats of amounts and months, shared by documents, pages and e-mails."""
 
-from datetime import date
+from datetime import date, datetime
+
+from services.common.dates import PARIS
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 # Non-breaking: an amount never splits across lines (« 1 234,50 € »).
 NBSP = "\u00a0"
 
@@ -23,12 +26,20 @@ def month_label(month: date | str) -> str:
     return f"{MONTHS[month.month - 1]} {month.year}"
 
 
-def day_label(day: date | str) -> str:
-    """« 1er juillet 2027 », « 14 juillet 2027 »."""
+def day_label(day: date | str, *, weekday: bool = False) -> str:
+    """« 1er juillet 2027 », « 14 juillet 2027 » (« mercredi 14 juillet 2027 » with
+    `weekday`)."""
     if isinstance(day, str):
         day = date.fromisoformat(day[:10])
     number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+    text = f"{number} {MONTHS[day.month - 1]} {day.year}"
+    return f"{WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def datetime_label(moment: datetime) -> str:
+    """« 3 mars 2026 à 14 h 05 », in Paris time."""
+    local = moment.astimezone(PARIS)
+    return f"{day_label(local.date())} à {local.hour} h {local.minute:02d}"
 
 
 def short_date(day: date | str) -> str:

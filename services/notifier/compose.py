@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime
 
-from services.common.dates import PARIS, french_datetime
+from services.common.dates import PARIS
 from services.common.events import Envelope
 from services.common.events.auth import (
     AccountInvited,
@@ -13,7 +13,7 @@ from services.common.events.auth import (
 )
 from services.common.events.billing import InvoiceIssued, PaymentFailed, PaymentSucceeded
 from services.common.events.families import ChangeRequestDecided
-from services.common.formats import day_label, euros, month_label
+from services.common.formats import datetime_label, day_label, euros, month_label
 from services.notifier.mails import Mail, Renderer, french_duration
 
 # Pages of the gateway the links open (docs/contracts.md, « Links in e-mails »).
@@ -25,7 +25,7 @@ Composer = Callable[[Envelope, Renderer], list[Mail]]
 
 def validity(envelope: Envelope, expires_at: datetime) -> str:
     """« valable 30 minutes (jusqu'au 3 mars 2026 à 14 h 35) »."""
-    until = french_datetime(expires_at)
+    until = datetime_label(expires_at)
     duration = french_duration(expires_at - envelope.occurred_at)
     return f"valable {duration} (jusqu'au {until})" if duration else f"valable jusqu'au {until}"
 

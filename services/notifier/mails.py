@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 import jinja2
 
-from services.common.dates import PARIS, french_date, french_datetime
+from services.common.dates import PARIS
+from services.common.formats import datetime_label, day_label
 from services.notifier.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -66,8 +67,8 @@ def make_environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["capfirst"] = capfirst
-    env.filters["datetime"] = french_datetime
-    env.filters["date"] = french_date
+    env.filters["datetime"] = datetime_label
+    env.filters["date"] = day_label
     return env
 
 

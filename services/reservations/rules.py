@@ -17,8 +17,9 @@ from functools import lru_cache
 
 import holidays
 
-from services.common.dates import french_date, french_datetime, start_of_day
+from services.common.dates import start_of_day
 from services.common.dates import today as paris_today
+from services.common.formats import datetime_label, day_label
 
 Outcome = str  # "accepted" | "requested" | "waiting" | "impossible"
 ACCEPTED, REQUESTED, WAITING, IMPOSSIBLE = "accepted", "requested", "waiting", "impossible"
@@ -194,22 +195,22 @@ def window_state(now: datetime, opens_at: datetime, closes_at: datetime) -> Wind
 
 def window_reason(state: Window, opens_at: datetime, closes_at: datetime) -> str | None:
     if state is Window.NOT_YET:
-        return f"Les réservations de cette période ouvrent le {french_datetime(opens_at)}."
+        return f"Les réservations de cette période ouvrent le {datetime_label(opens_at)}."
     if state is Window.CLOSED:
         return ("Les réservations de cette période sont closes depuis le "
-                f"{french_datetime(closes_at)}.")
+                f"{datetime_label(closes_at)}.")
     return None
 
 
 def too_late_reason(deadline: datetime, *, cancel: bool) -> str:
     verb = "annulé" if cancel else "réservé"
-    return f"Trop tard : ce jour ne pouvait être {verb} que jusqu'au {french_datetime(deadline)}."
+    return f"Trop tard : ce jour ne pouvait être {verb} que jusqu'au {datetime_label(deadline)}."
 
 
 def request_reason(day: date, rules: Rules, *, cancel: bool) -> str:
     unit = "jours ouvrés" if rules.working_days else "jours"
     what = "Annulation" if cancel else "Réservation"
-    return (f"{what} à moins de {rules.auto_days} {unit} du {french_date(day)} : "
+    return (f"{what} à moins de {rules.auto_days} {unit} du {day_label(day)} : "
             "soumise à la validation du service.")
 
 

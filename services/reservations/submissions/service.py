@@ -24,9 +24,10 @@ from typing import Any
 
 import asyncpg
 
-from services.common.dates import french_date, today
+from services.common.dates import today
 from services.common.db import Conn
 from services.common.errors import NotFound, ValidationFailed
+from services.common.formats import day_label
 from services.common.pagination import decode_cursor, page
 from services.reservations import events
 from services.reservations.catalogue import repo as catalogue_repo
@@ -105,7 +106,7 @@ async def _boards(conn: Conn, *, family_id: uuid.UUID, period: PeriodInfo,
 def _impossible(decisions: list[Decision], period: PeriodInfo,
                 children: dict[uuid.UUID, Child]) -> ValidationFailed | None:
     errors = [{"field": f"lines.{i}", "message": (
-        f"{children[d.child_id].first_name}, {french_date(d.day, weekday=True)}, "
+        f"{children[d.child_id].first_name}, {day_label(d.day, weekday=True)}, "
         f"{period.labels.get(d.unit_id, '')} : {d.reason}")}
         for i, d in enumerate(decisions) if d.outcome == IMPOSSIBLE]
     return ValidationFailed(SOME_IMPOSSIBLE, errors=errors) if errors else None

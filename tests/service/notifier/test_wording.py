@@ -2,14 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.common.dates import french_datetime
+from services.common.formats import datetime_label
 from services.notifier.mails import french_duration
 
 
 def test_dates_are_given_in_paris_time_winter_and_summer() -> None:
-    assert french_datetime(datetime(2026, 3, 3, 13, 5, tzinfo=UTC)) == "3 mars 2026 à 14 h 05"
-    assert french_datetime(datetime(2026, 7, 1, 8, 0, tzinfo=UTC)) == "1er juillet 2026 à 10 h 00"
-    assert french_datetime(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == (
+    assert datetime_label(datetime(2026, 3, 3, 13, 5, tzinfo=UTC)) == "3 mars 2026 à 14 h 05"
+    assert datetime_label(datetime(2026, 7, 1, 8, 0, tzinfo=UTC)) == "1er juillet 2026 à 10 h 00"
+    assert datetime_label(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == (
         "1er janvier 2027 à 0 h 30")
 
 
