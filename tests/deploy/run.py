@@ -433,6 +433,19 @@ async def drive() -> None:
             await resp.read()
             return resp
 
+    async def logged_in(http: aiohttp.ClientSession) -> aiohttp.ClientResponse:
+        """Log in as the demo parent; a 503 (auth slow to hash on a loaded host: the gateway
+        gave up waiting) is tried again, any other refusal fails."""
+
+        async def attempt() -> aiohttp.ClientResponse | None:
+            resp = await login(http, DEMO_PARENT, DEMO_PASSWORD)
+            if resp.status == 503:
+                return None
+            assert resp.status == 303, resp.status
+            return resp
+
+        return await eventually(attempt, "the demo parent's login", timeout=120)
+
     async def dashboard(http: aiohttp.ClientSession) -> str | None:
         async with http.get(PUBLIC + "/mon-compte", allow_redirects=False) as resp:
             html = await resp.text()
@@ -445,8 +458,7 @@ async def drive() -> None:
                 (resp.status, resp.headers.get("Location"))
 
         say("login through nginx over TLS as the demo parent: Secure cookies")
-        resp = await login(http, DEMO_PARENT, DEMO_PASSWORD)
-        assert resp.status == 303, resp.status
+        resp = await logged_in(http)
         cookies = resp.headers.getall("Set-Cookie", [])
         assert cookies and all("Secure" in c for c in cookies), cookies
         html = await eventually(lambda: dashboard(http), "the dashboard")
@@ -464,15 +476,20 @@ async def drive() -> None:
     for n in range(20):
         async with browser(f"127.0.0.{10 + n}") as http:
             resp = await login(http, f"inconnu{n}@example.org", "mauvais-mot-de-passe")
-            assert resp.status == 401, resp.status  # the form again, with the error
+            # The form again with the error (503: the gateway gave up waiting on a loaded
+            # host; auth counts the failure all the same).
+            assert resp.status in (401, 503), resp.status
     async with browser("127.0.0.40") as http:
         for n in range(20):
             await login(http, f"autre{n}@example.org", "mauvais-mot-de-passe")
-        resp = await login(http, DEMO_PARENT, DEMO_PASSWORD)
-        assert resp.status == 429, f"20 failures from one browser did not lock it ({resp.status})"
+        async def refused() -> int | None:
+            status = (await login(http, DEMO_PARENT, DEMO_PASSWORD)).status
+            return None if status == 503 else status
+
+        status = await eventually(refused, "an answer to the locked browser", timeout=120)
+        assert status == 429, f"20 failures from one browser did not lock it ({status})"
     async with browser("127.0.0.41") as http:
-        resp = await login(http, DEMO_PARENT, DEMO_PASSWORD)
-        assert resp.status == 303, f"a browser of its own was locked out too ({resp.status})"
+        await logged_in(http)  # a browser of its own is not locked out
 
     say("password reset: the mail is in the mail catcher, its link opens the form")
     async with browser("127.0.0.42") as http:
@@ -495,7 +512,7 @@ async def drive() -> None:
             assert resp.status == 200 and "mot de passe" in (await resp.text()).lower()
 
     async with browser("127.0.0.43") as http:
-        assert (await login(http, DEMO_PARENT, DEMO_PASSWORD)).status == 303
+        await logged_in(http)
         await eventually(lambda: dashboard(http), "the dashboard")
 
         say("dead letters: listed by the service's own command in its container")
