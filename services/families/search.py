@@ -221,5 +221,7 @@ async def summaries(conn: Conn, rows: Sequence[asyncpg.Record | dict[str, Any]]
                     ) -> list[asyncpg.Record]:
     """The summaries of a page's families, in the page's order."""
     ids = [r["id"] for r in rows]
+    if not ids:
+        return []
     found = {r["id"]: r for r in await conn.fetch(SUMMARIES, ids)}
     return [found[i] for i in ids if i in found]
