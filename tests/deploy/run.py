@@ -176,6 +176,10 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
+        # The daemon leaves its default network namespace mounted under its exec root.
+        netns = DOCKER_DIR / "exec" / "netns" / "default"
+        if os.path.ismount(netns):
+            subprocess.run(["umount", str(netns)], check=False)
 
 
 def stop_stale_daemon() -> None:
