@@ -4,7 +4,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -23,6 +23,7 @@ from gateway.security import (
 )
 from gateway.session import SESSION_KEY, authenticate
 from services.common.errors import Problem, Unauthorized, problem_middleware
+from services.common.text import is_single_line
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,16 @@ def redirect(location: str, *, status: int = 303) -> web.Response:
 
 
 def safe_next(target: str | None) -> str | None:
-    """`target` when it is a page of ours (a local path), else None: no open redirect."""
+    """`target` when it is a page of ours (a local path), else None: no open redirect, and no
+    control or invisible character to break the `Location` header or the page. What is not
+    ASCII leaves percent-encoded."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
-    if any(c in target for c in "\\\r\n\t") or urlsplit(target).netloc:
+    if "\\" in target or not is_single_line(target) or urlsplit(target).netloc:
         return None
     if is_json_path(target) or target.startswith("/static/"):
         return None
-    return target
+    return quote(target, safe="/?&=#%:@!$'()*+,;~[]")
 
 
 def login_redirect(request: web.Request) -> web.Response:

@@ -18,6 +18,7 @@ from gateway.render import PARENT_HOME, Form, flash, redirect, render
 from gateway.session import require_session, upstream
 from gateway.templating import PARIS
 from services.common.errors import Conflict, Forbidden, Problem, Unauthorized, ValidationFailed
+from services.common.validation import digits
 
 routes = web.RouteTableDef()
 
@@ -137,8 +138,9 @@ class Submission:
 
     def form_field(self, field: str) -> str:
         parts = field.split(".")
-        if len(parts) > 1 and parts[0] in self.rows and parts[1].isdigit():
-            sent, rows = int(parts[1]), self.rows[parts[0]]
+        sent = digits(parts[1]) if len(parts) > 1 else None
+        if sent is not None and parts[0] in self.rows:
+            rows = self.rows[parts[0]]
             if sent < len(rows):
                 parts[1] = str(rows[sent])
         return ".".join(parts)
@@ -205,7 +207,7 @@ def nothing_changed(problem: Problem) -> bool:
 
 def version_of(data: MultiDictProxy[Any]) -> int | None:
     value = data.get("version")
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return digits(value) if isinstance(value, str) else None
 
 
 # ---- « Modifier les informations de la famille » ----------------------------------------------

@@ -5,10 +5,11 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
+
+from services.common.text import SingleLine, Text
 
 PARIS = ZoneInfo("Europe/Paris")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # Every amount an agent or a parent may type: up to 100,000 €.
 MAX_CENTS = 10_000_000
@@ -17,12 +18,6 @@ MAX_CENTS = 10_000_000
 def today() -> date:
     """Today in Europe/Paris, whatever the server's zone."""
     return datetime.now(PARIS).date()
-
-
-def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("Ce champ contient des caractères non autorisés.")
-    return value
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -41,12 +36,14 @@ def parse_month(value: Any) -> date:
     return date(int(found.group(1)), int(found.group(2)), 1)
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                 AfterValidator(_no_control)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-                   AfterValidator(_no_control)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
-                      AfterValidator(_no_control)]
+# The kernel's text rule (services/common/text.py): no control character in a single line,
+# line breaks only in a longer text.
+Name = Annotated[SingleLine,
+                 StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reason = Annotated[Text,
+                   StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reference = Annotated[SingleLine,
+                      StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 OptReference = Annotated[Reference | None, BeforeValidator(_blank_to_none)]
 Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
 PositiveCents = Annotated[int, Field(ge=1, le=MAX_CENTS)]

@@ -1,5 +1,7 @@
 """Parse request bodies, forms and queries through pydantic models, with French messages."""
 
+import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -9,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from services.common.errors import BadRequest, NotFound, UnsupportedMediaType, ValidationFailed
+from services.common.text import PATTERN_MESSAGES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "int_type": "Ce champ doit être un nombre entier.",
     "int_parsing": "Ce champ doit être un nombre entier.",
     "int_from_float": "Ce champ doit être un nombre entier.",
+    "int_parsing_size": "Ce nombre est trop long.",
     "float_parsing": "Ce champ doit être un nombre.",
     "float_type": "Ce champ doit être un nombre.",
     "bool_type": "Ce champ doit valoir oui ou non.",
@@ -75,6 +79,8 @@ def french_message(error: Mapping[str, Any]) -> str:
         # Our validators raise ValueError with a French message; pydantic prefixes it.
         text = str(error.get("msg", ""))
         return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[str(ctx["pattern"])]
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return MESSAGES["missing"]  # an empty field reads as a missing one
     template = MESSAGES.get(kind)
@@ -101,24 +107,108 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 def validate(model: type[M], data: Any) -> M:
-    """`model` from already-decoded data, or a 422 with the French field errors."""
+    """`model` from already-decoded data, or a 422 with the French field errors. A NUL that
+    the model's own types let through (a plain `str`, a key) is refused too, by its field:
+    no text of ours may hold one (PostgreSQL refuses it)."""
     try:
-        return model.model_validate(data)
+        value = model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(errors=field_errors(exc)) from exc
+    path = _nul_in(value.model_dump())
+    if path is not None:
+        raise ValidationFailed(errors=[{"field": ".".join(path) or "_",
+                                        "message": NUL_MESSAGE}])
+    return value
+
+
+# No request of ours nests deeper, nor needs a longer number (money is in cents); beyond,
+# Python's own limits would answer a 500 (RecursionError, int() of more than 4,300 digits),
+# and an unbounded integer field would overflow PostgreSQL's.
+MAX_DEPTH = 32
+MAX_INTEGER_DIGITS = 18
+MAX_NUMBER_LENGTH = 40
+NOT_JSON = "Le corps de la demande n'est pas un JSON valide."
+TOO_DEEP = "Le corps de la demande est trop imbriqué."
+NESTED_TOO_DEEP = "Ce champ est trop imbriqué."
+NUMBER_TOO_LONG = "Ce nombre est trop long."
+NUL_MESSAGE = "Ce champ contient un caractère nul, non autorisé."
+
+
+class _TooLong:
+    """Stands, in a decoded body, for a number refused before Python converts it."""
+
+
+_TOO_LONG = _TooLong()
+
+
+def _integer(literal: str) -> int | _TooLong:
+    return _TOO_LONG if len(literal.lstrip("-")) > MAX_INTEGER_DIGITS else int(literal)
+
+
+def _number(literal: str) -> float | _TooLong:
+    value = float(literal) if len(literal) <= MAX_NUMBER_LENGTH else math.inf
+    return value if math.isfinite(value) else _TOO_LONG
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's extension, not JSON
+
+
+def loads(text: str) -> Any:
+    """A request body decoded. Unreadable — not JSON, `NaN`, or nested beyond what Python's
+    parser follows — a 400 in French; readable but nested deeper than `MAX_DEPTH`, or with a
+    number longer than JSON's ordinary use (or out of range), a 422 naming where."""
+    try:
+        data = json.loads(text, parse_int=_integer, parse_float=_number,
+                          parse_constant=_constant)
+    except RecursionError as exc:
+        raise BadRequest(TOO_DEEP) from exc
+    except ValueError as exc:  # json.JSONDecodeError included
+        raise BadRequest(NOT_JSON) from exc
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:  # walked without recursion, whatever the document
+        value, path = stack.pop()
+        message = (NESTED_TOO_DEEP if len(path) > MAX_DEPTH
+                   else NUMBER_TOO_LONG if value is _TOO_LONG else None)
+        if message is not None:
+            raise ValidationFailed(errors=[{"field": ".".join(path) or "_", "message": message}])
+        stack.extend(_children(value, path))
+    return data
+
+
+def _children(value: Any, path: tuple[str, ...]) -> list[tuple[Any, tuple[str, ...]]]:
+    if isinstance(value, dict):
+        return [(item, (*path, str(key))) for key, item in value.items()]
+    if isinstance(value, list | tuple):
+        return [(item, (*path, str(i))) for i, item in enumerate(value)]
+    return []
+
+
+def _nul_in(data: Any) -> tuple[str, ...] | None:
+    """The path of the first key or string holding a NUL, walked without recursion."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return path
+        if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str) and "\x00" in key:
+                    return (*path, key.replace("\x00", ""))
+        stack.extend(_children(value, path))
+    return None
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
-    """A JSON body validated by `model`; 415 if not JSON, 400 if unreadable, 422 if invalid."""
+    """A JSON body validated by `model`; 415 if not JSON, 400 if unreadable (see `loads`),
+    422 if invalid."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType(detail="Le corps de la demande doit être du JSON.")
     try:
-        data = await request.json()
-    except (ValueError, RecursionError) as exc:
-        # ValueError: malformed JSON, bad UTF-8, or an integer of more digits than Python
-        # parses; RecursionError: arrays or objects nested deeper than the parser goes.
-        raise BadRequest("Le corps de la demande n'est pas un JSON valide.") from exc
-    return validate(model, data)
+        text = await request.text()
+    except UnicodeDecodeError as exc:
+        raise BadRequest(NOT_JSON) from exc
+    return validate(model, loads(text))
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:

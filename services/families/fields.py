@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
 
+from services.common.text import SingleLine, Text
+
 PARIS = ZoneInfo("Europe/Paris")
 
 Civility = Literal["Madame", "Monsieur"]
@@ -30,18 +32,25 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# Names and lines refuse line breaks and control characters, texts NUL and controls other than
+# line breaks (the kernel's shared rule, services/common/text.py).
+Name = Annotated[SingleLine,
+                 StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Label = Annotated[SingleLine,
+                  StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Line = Annotated[SingleLine,
+                 StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+LongText = Annotated[Text,
+                     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Comment = Annotated[Text,
+                    StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 OptName = Annotated[Name | None, BeforeValidator(_blank_to_none)]
 OptLine = Annotated[Line | None, BeforeValidator(_blank_to_none)]
 OptLongText = Annotated[LongText | None, BeforeValidator(_blank_to_none)]
 OptComment = Annotated[Comment | None, BeforeValidator(_blank_to_none)]
 SearchText = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None,
+    Annotated[SingleLine, StringConstraints(strip_whitespace=True, max_length=100)] | None,
     BeforeValidator(_blank_to_none),
 ]
 

@@ -19,6 +19,8 @@ def test_local_pages_are_safe_redirect_targets(target: str) -> None:
 @pytest.mark.parametrize("target", [
     "https://evil.example/", "//evil.example/", "/\\evil.example", "evil", "",
     "/api/v1/session", "/static/css/portail.css", "/mon-compte\r\nSet-Cookie: x=1",
+    "/mon-compte\x00", "/mon-compte\x0b", "/mon-compte\x7f", "/mon-compte\x85",
+    "/mon-compte\u202e", "/mon-compte\u2066", "/mon-compte\u2028",
 ])
 def test_other_targets_are_not(target: str) -> None:
     assert safe_next(target) is None
