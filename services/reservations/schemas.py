@@ -13,24 +13,19 @@ from pydantic import (
     StringConstraints,
 )
 
+from services.common.text import SingleLine
+from services.common.text import Text as MultiLine
+
 Kind = Literal["book", "cancel"]
 EstablishmentKind = Literal["accueil_de_loisirs", "periscolaire"]
 SchoolLevel = Literal[
     "TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2",
     "6e", "5e", "4e", "3e", "2nde", "1re", "Tle",
 ]
-# Control characters (NUL above all: PostgreSQL refuses it in text) never enter a field.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Dates the service deals in: a bound keeps year 9999 and friends out of every computation.
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
-
-
-def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("Ce champ contient des caractères non autorisés.")
-    return value
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -51,21 +46,23 @@ def _day(value: date) -> date:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_control)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                 AfterValidator(_no_control)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
-                  AfterValidator(_no_control)]
+# Control characters (NUL above all: PostgreSQL refuses it in text) never enter a field: the
+# kernel's one text rule (services/common/text.py).
+Text = SingleLine
+Name = Annotated[SingleLine,
+                 StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Label = Annotated[SingleLine,
+                  StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20,
                                         pattern=r"^[A-Za-z0-9_-]+$")]
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
-                    AfterValidator(_no_control)]
+Comment = Annotated[MultiLine,
+                    StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 OptComment = Annotated[Comment | None, BeforeValidator(_blank_to_none)]
 Month = Annotated[str, StringConstraints(max_length=7), AfterValidator(_month)]
 Day = Annotated[date, AfterValidator(_day)]
 IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
-Cursor = Annotated[str, StringConstraints(max_length=512), AfterValidator(_no_control)]
+Cursor = Annotated[SingleLine, StringConstraints(max_length=512)]
 
 
 class Input(BaseModel):
