@@ -1,6 +1,7 @@
 """Use cases of accounts: login e-mail change, invitations, staff listing, seeds."""
 
 import logging
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -21,9 +22,16 @@ from services.auth.service import (
     normalise_email,
     open_session,
 )
+from services.auth.throttle import account_key
 from services.common import demo
 from services.common.db import Conn
-from services.common.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from services.common.errors import (
+    Conflict,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from services.common.events.auth import AccountInvited, EmailChanged, EmailChangeRequested
 from services.common.events.families import FamilyCreated
 from services.common.outbox import add_event
@@ -33,7 +41,15 @@ log = logging.getLogger(__name__)
 WRONG_PASSWORD = "Le mot de passe est incorrect."  # noqa: S105 - a message
 EMAIL_IN_USE = "Cette adresse e-mail est déjà utilisée."
 SAME_EMAIL = "C'est déjà votre adresse de connexion."
+TOO_MANY_CHANGES = ("Trop de liens de confirmation ont été envoyés à cette adresse. "
+                    "Veuillez réessayer dans une heure.")
 ACCOUNTS_LIMIT = 500
+
+
+def email_change_key(new_email: str) -> str:
+    """The key counting confirmation mails to one address (in the reset requests' log, apart
+    from the reset links by its prefix)."""
+    return "email_change:" + account_key(new_email)
 
 
 async def request_email_change(ctx: AuthContext, pool: asyncpg.Pool, *,
@@ -48,15 +64,30 @@ async def request_email_change(ctx: AuthContext, pool: asyncpg.Pool, *,
     attempt = await count_attempt(ctx, pool, email=account["email"], address=address)
     if not await ctx.passwords.verify(account["password_hash"], password):
         raise ValidationFailed(errors=field_errors("password", [WRONG_PASSWORD]))
-    await attempt_succeeded(ctx, pool, attempt)
     new_email = normalise_email(new_email)
     if new_email == account["email"]:
+        await attempt_succeeded(ctx, pool, attempt)
         raise ValidationFailed(errors=field_errors("new_email", [SAME_EMAIL]))
+    async with pool.acquire() as conn:
+        taken = await repo.email_taken(conn, new_email, by_other_than=account_id)
+    if taken:
+        # This answer tells that the address has an account: the attempt stays counted as a
+        # failure, so probing addresses is throttled (and locked) like guessing a password.
+        log.info("login change to an address in use", extra={"account_id": str(account_id)})
+        raise ValidationFailed(errors=field_errors("new_email", [EMAIL_IN_USE]))
+    await attempt_succeeded(ctx, pool, attempt)
     token, token_hash = new_secret()
     expires_at = datetime.now(UTC) + timedelta(hours=ctx.settings.email_change_token_hours)
     async with pool.acquire() as conn, conn.transaction():
         if await repo.email_taken(conn, new_email, by_other_than=account_id):
             raise ValidationFailed(errors=field_errors("new_email", [EMAIL_IN_USE]))
+        # Confirmation mails to one address are capped, as reset links are (mail bombing).
+        recent = await repo.log_reset_request(conn, email_change_key(new_email),
+                                              purge=secrets.randbelow(200) == 0)
+        if recent > ctx.settings.email_change_requests_per_hour:
+            log.warning("login change link not sent", extra={
+                "account_id": str(account_id), "requests_this_hour": recent})
+            raise TooManyRequests(TOO_MANY_CHANGES, retry_after=3600)
         await repo.invalidate_one_time(conn, account_id, ["email_change"])
         await repo.insert_one_time(conn, token_hash=token_hash, account_id=account_id,
                                    kind="email_change", new_email=new_email,

@@ -32,6 +32,8 @@ class Settings(ServiceSettings):
     invitation_token_days: int = 7
     # More reset links than this per hour for one account are silently not sent (mail bombing).
     reset_requests_per_hour: int = 5
+    # Likewise for the confirmation links of a login change, per target address.
+    email_change_requests_per_hour: int = 5
 
     # Argon2id cost; the defaults are argon2-cffi's (RFC 9106 "second recommended" profile).
     argon2_time_cost: int = 3

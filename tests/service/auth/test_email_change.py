@@ -164,3 +164,39 @@ async def test_an_email_change_link_is_not_a_password_link(
     assert (await auth.call("POST", "/password/check", json_body={"token": token}))[0] == 410
     assert (await auth.call("POST", "/password/reset", json_body={
         "token": token, "password": "une phrase de passe neuve"}))[0] == 410
+
+
+async def test_probing_addresses_in_use_is_throttled_like_a_wrong_password(auth: Auth) -> None:
+    """« Adresse déjà utilisée » tells that an account exists: each such answer counts as a
+    failed password, so after three the next request must wait."""
+    _, access = await logged_in(auth)
+    for _ in range(3):
+        other = await auth.create_account()
+        status, body, _ = await auth.call("POST", "/me/email", token=access, json_body={
+            "new_email": other["email"], "password": PASSWORD})
+        assert status == 422, body
+    other = await auth.create_account()
+    status, body, resp = await auth.call("POST", "/me/email", token=access, json_body={
+        "new_email": other["email"], "password": PASSWORD})
+    assert status == 429 and body["type"] == "/problems/throttled"
+    assert int(resp.headers["Retry-After"]) >= 1
+
+
+async def test_confirmation_mails_to_one_address_are_capped_at_five_an_hour(
+        auth: Auth, events: EventTap) -> None:
+    target = auth.new_email("cible")
+    first, access = await logged_in(auth)
+    for _ in range(5):
+        await request_change(auth, events, access, str(first["id"]), target)
+    # Another account asking for the same address: the cap is the address's.
+    second, other_access = await logged_in(auth)
+    status, body, resp = await auth.call("POST", "/me/email", token=other_access, json_body={
+        "new_email": target, "password": PASSWORD})
+    assert status == 429, body
+    assert body["title"] == ("Trop de liens de confirmation ont été envoyés à cette adresse. "
+                             "Veuillez réessayer dans une heure.")
+    assert resp.headers["Retry-After"] == "3600"
+    # Another address is not affected.
+    await request_change(auth, events, other_access, str(second["id"]),
+                         auth.new_email("autre"))
+    assert len(events.matching("auth.email_change_requested", new_email=target)) == 5
