@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import jwt
 from aiohttp import web
 
 from gateway import keys
@@ -110,20 +111,51 @@ async def cookies_middleware(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
+def csrf_cookie_name(request: web.Request) -> str:
+    """Under https the CSRF cookie carries the `__Host-` prefix: browsers then accept it only
+    Secure, for path `/` and from this very host, so a sibling subdomain cannot plant one."""
+    return "__Host-" + CSRF_COOKIE if request.app[keys.SETTINGS].secure_cookies else CSRF_COOKIE
+
+
+def _session_of(access: str | None) -> str:
+    """The session id an access cookie names ("" without one). Read without checking the
+    signature: it only binds the CSRF token to the session, the token itself is checked
+    wherever it is used."""
+    if not access:
+        return ""
+    try:
+        claims = jwt.decode(access, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return ""
+    sid = claims.get("sid") if isinstance(claims, dict) else None
+    return sid if isinstance(sid, str) else ""
+
+
+def _csrf_mac(request: web.Request, seed: str, access: str | None) -> str:
+    return sign(request, "csrf", f"{seed}:{_session_of(access)}")
+
+
+def renew_csrf(request: web.Request) -> None:
+    """A new CSRF seed for this browser (at login and logout): tokens of before stop working."""
+    set_cookie(request, csrf_cookie_name(request), secrets.token_urlsafe(32))
+
+
 def csrf_token(request: web.Request) -> str:
-    """The token forms and scripts send back: a MAC of this browser's random cookie."""
-    seed = cookie(request, CSRF_COOKIE)
+    """The token forms and scripts send back: a MAC of this browser's random cookie and of
+    its session, so it is worth nothing in another session (nor once logged in or out)."""
+    name = csrf_cookie_name(request)
+    seed = cookie(request, name)
     if not seed or len(seed) > 128:
         seed = secrets.token_urlsafe(32)
-        set_cookie(request, CSRF_COOKIE, seed)
-    return sign(request, "csrf", seed)
+        set_cookie(request, name, seed)
+    return _csrf_mac(request, seed, cookie(request, ACCESS_COOKIE))
 
 
 def csrf_valid(request: web.Request, token: str | None) -> bool:
-    seed = request.cookies.get(CSRF_COOKIE)
-    if not seed or not token:
+    seed = request.cookies.get(csrf_cookie_name(request))
+    if not seed or not token or len(seed) > 128:
         return False
-    return hmac.compare_digest(token, sign(request, "csrf", seed))
+    return hmac.compare_digest(token, _csrf_mac(request, seed, request.cookies.get(ACCESS_COOKIE)))
 
 
 def has_session_cookie(request: web.Request) -> bool:

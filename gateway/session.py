@@ -19,6 +19,7 @@ from gateway.security import (
     cookie,
     delete_cookie,
     has_session_cookie,
+    renew_csrf,
     set_cookie,
 )
 from services.common import keys as common_keys
@@ -95,14 +96,18 @@ def _expires_soon(request: web.Request, token: str) -> bool:
         return True
 
 
-def start_session(request: web.Request, tokens: Tokens) -> None:
-    """Keep freshly issued tokens in the browser's cookies."""
+def start_session(request: web.Request, tokens: Tokens, *, opened: bool = True) -> None:
+    """Keep freshly issued tokens in the browser's cookies; a session just `opened` (a login,
+    not a refresh) gets a new CSRF seed, so no token of before works in it."""
+    if opened:
+        renew_csrf(request)
     set_cookie(request, ACCESS_COOKIE, tokens.access_token, same_site="Lax")
     # The refresh token only travels on requests started from our own pages.
     set_cookie(request, REFRESH_COOKIE, tokens.refresh_token, same_site="Strict")
 
 
 def end_session(request: web.Request) -> None:
+    renew_csrf(request)
     delete_cookie(request, ACCESS_COOKIE)
     delete_cookie(request, REFRESH_COOKIE)
     request[SESSION_KEY] = None
@@ -114,7 +119,7 @@ async def _refreshed(request: web.Request, refresh_token: str) -> Session | None
     except (Unauthorized, BadRequest, Gone, ValidationFailed):
         end_session(request)
         return None
-    start_session(request, tokens)
+    start_session(request, tokens, opened=False)
     try:
         who = await _verify(request, tokens.access_token)
     except Unauthorized:

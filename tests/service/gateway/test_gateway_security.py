@@ -4,12 +4,14 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from pydantic import ValidationError
+from yarl import URL
 
 from gateway.settings import Settings
 from tests.e2e.stack import Stack, gateway_server
-from tests.service.gateway.conftest import Browser, browser_session
+from tests.service.gateway.conftest import CSRF_FIELD, Browser, browser_session
 from tests.support import metrics_of
 
 PRODUCTION_SECRET = "a-production-secret-of-sufficient-length-0123456789"
@@ -70,6 +72,69 @@ async def test_csrf_token_of_another_browser_is_refused(browser: Browser,
     resp, _ = await browser.post_form(
         "/connexion", {"email": parent["email"], "password": parent["password"]}, csrf=foreign)
     assert resp.status == 403
+
+
+async def test_csrf_token_of_another_session_is_refused(
+        stack: Stack, browser: Browser, parent: dict[str, Any]) -> None:
+    """Even with the same CSRF cookie (planted, or copied), a token made for one session is
+    worth nothing in another: it is bound to the session."""
+    await browser.login(parent["email"], parent["password"])
+    token = await browser.csrf("/mon-compte/mot-de-passe")
+    seed = browser.cookie("pf_csrf")
+    assert seed
+    async with browser_session() as other_http:
+        other = Browser(other_http, browser.base)
+        await other.login(parent["email"], parent["password"])
+        other_http.cookie_jar.update_cookies({"pf_csrf": seed}, URL(browser.base))
+        resp, _ = await other.post_form("/deconnexion", {}, csrf=token)
+        assert resp.status == 403
+        assert other.cookie("pf_access") is not None
+        # Its own token (the same cookie, its own session) goes through.
+        resp, _ = await other.post_form("/deconnexion", {}, page="/mon-compte/mot-de-passe")
+        assert resp.status == 303
+
+
+async def test_login_and_logout_renew_the_csrf_token(
+        browser: Browser, parent: dict[str, Any]) -> None:
+    before = await browser.csrf("/connexion")
+    await browser.login(parent["email"], parent["password"])
+    resp, _ = await browser.post_form("/deconnexion", {}, csrf=before)
+    assert resp.status == 403
+    logged_in = await browser.csrf("/mon-compte/mot-de-passe")
+    resp, _ = await browser.post_form("/deconnexion", {}, csrf=logged_in)
+    assert resp.status == 303
+    assert browser.cookie("pf_access") is None
+    resp, _ = await browser.post_form("/mot-de-passe-oublie", {"email": "x@example.org"},
+                                      csrf=logged_in)
+    assert resp.status == 403
+    resp, _ = await browser.post_form("/mot-de-passe-oublie", {"email": "x@example.org"})
+    assert resp.status == 303
+
+
+async def test_under_https_the_csrf_cookie_has_the_host_prefix(stack: Stack) -> None:
+    async with gateway_server(stack, public_url="https://famille.example.test") as tls, \
+            browser_session() as http:
+        base = str(tls.make_url("")).rstrip("/")
+        async with http.get(base + "/mot-de-passe-oublie") as resp:
+            html = await resp.text()
+            set_cookies = resp.headers.getall("Set-Cookie")
+        csrf = [c for c in set_cookies if "csrf" in c]
+        assert len(csrf) == 1 and csrf[0].startswith("__Host-pf_csrf=")
+        assert "Secure" in csrf[0] and "Path=/" in csrf[0] and "Domain" not in csrf[0]
+        seed = csrf[0].split(";", 1)[0].split("=", 1)[1]
+        match = CSRF_FIELD.search(html)
+        assert match
+        # The gateway reads that cookie back (the jar would not send a Secure one over http).
+        form = {"email": "x@example.org", "csrf": match.group(1)}
+        async with aiohttp.ClientSession() as bare:
+            async with bare.post(base + "/mot-de-passe-oublie", data=form,
+                                 headers={"Cookie": f"__Host-pf_csrf={seed}"},
+                                 allow_redirects=False) as resp:
+                assert resp.status == 303
+            async with bare.post(base + "/mot-de-passe-oublie", data=form,
+                                 headers={"Cookie": f"pf_csrf={seed}"},
+                                 allow_redirects=False) as resp:
+                assert resp.status == 403
 
 
 async def test_forgot_form_needs_the_csrf_token(browser: Browser) -> None:
