@@ -14,13 +14,12 @@ from services.auth.schemas import AccountList, AccountSummary, ConfirmedEmail
 from services.auth.service import (
     PRODUCER,
     AuthContext,
-    attempt_succeeded,
-    count_attempt,
     digest,
     field_errors,
     new_secret,
     normalise_email,
     open_session,
+    password_turn,
 )
 from services.auth.throttle import account_key
 from services.common import demo
@@ -61,21 +60,21 @@ async def request_email_change(ctx: AuthContext, pool: asyncpg.Pool, *,
     if account is None:
         raise Unauthorized()
     # The password proves it is the parent, not someone at an unlocked screen: throttled.
-    attempt = await count_attempt(ctx, pool, email=account["email"], address=address)
-    if not await ctx.passwords.verify(account["password_hash"], password):
-        raise ValidationFailed(errors=field_errors("password", [WRONG_PASSWORD]))
     new_email = normalise_email(new_email)
+    async with password_turn(ctx, pool, email=account["email"], address=address) as check:
+        right = await ctx.passwords.verify(account["password_hash"], password)
+        # An address in use tells that it has an account: counted as a failure, so probing
+        # addresses is throttled (and locked) like guessing a password.
+        taken = (right and new_email != account["email"]
+                 and await repo.email_taken(check.conn, new_email, by_other_than=account_id))
+        check.right = right and not taken
+    if not right:
+        raise ValidationFailed(errors=field_errors("password", [WRONG_PASSWORD]))
     if new_email == account["email"]:
-        await attempt_succeeded(ctx, pool, attempt)
         raise ValidationFailed(errors=field_errors("new_email", [SAME_EMAIL]))
-    async with pool.acquire() as conn:
-        taken = await repo.email_taken(conn, new_email, by_other_than=account_id)
     if taken:
-        # This answer tells that the address has an account: the attempt stays counted as a
-        # failure, so probing addresses is throttled (and locked) like guessing a password.
         log.info("login change to an address in use", extra={"account_id": str(account_id)})
         raise ValidationFailed(errors=field_errors("new_email", [EMAIL_IN_USE]))
-    await attempt_succeeded(ctx, pool, attempt)
     token, token_hash = new_secret()
     expires_at = datetime.now(UTC) + timedelta(hours=ctx.settings.email_change_token_hours)
     async with pool.acquire() as conn, conn.transaction():

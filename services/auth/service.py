@@ -1,21 +1,23 @@
 """Use cases of sessions and passwords: login, refresh, logout, forgotten and changed password."""
 
+import contextlib
 import hashlib
 import logging
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from services.auth import repo
-from services.auth.errors import InvalidCredentials, LinkGone, SessionExpired
+from services.auth.errors import InvalidCredentials, LinkGone, Locked, SessionExpired, Throttled
 from services.auth.passwords import Passwords, policy_errors
 from services.auth.schemas import Account, Me, TokenInfo, Tokens
 from services.auth.settings import Settings
 from services.auth.signing import Signer
-from services.auth.throttle import Attempt, Throttle, account_key
+from services.auth.throttle import Throttle, account_key
 from services.common.db import Conn
 from services.common.errors import Unauthorized, ValidationFailed
 from services.common.events.auth import PasswordChanged, PasswordResetRequested
@@ -85,39 +87,57 @@ def account_model(row: asyncpg.Record, prefix: str = "") -> Account:
                    family_id=row[prefix + "family_id"])
 
 
-async def count_attempt(ctx: AuthContext, pool: asyncpg.Pool, *, email: str,
-                        address: str | None) -> Attempt:
-    """Count a password attempt before checking it (429 while delayed or locked)."""
-    async with pool.acquire() as conn, conn.transaction():
-        return await ctx.throttle.attempt(conn, email=email, address=address)
+@dataclass
+class PasswordCheck:
+    """What a use case checks in the account's turn: the connection of the turn, and whether
+    the password was right (to be set before the turn ends)."""
+
+    conn: Conn
+    right: bool | None = None
 
 
-async def attempt_succeeded(ctx: AuthContext, pool: asyncpg.Pool, attempt: Attempt) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await ctx.throttle.succeeded(conn, attempt)
+@contextlib.asynccontextmanager
+async def password_turn(ctx: AuthContext, pool: asyncpg.Pool, *, email: str,
+                        address: str | None) -> AsyncIterator[PasswordCheck]:
+    """Check a password in the account's turn (see throttle.py): the address counted first,
+    then the account's counter checked (429 while delayed or locked), the body verifies and
+    sets `right`, and the outcome is recorded in the same transaction."""
+    await ctx.throttle.count_address(pool, address)
+    try:
+        async with ctx.throttle.turn(pool, email) as turn:
+            check = PasswordCheck(turn.conn)
+            yield check
+            if check.right is None:
+                raise RuntimeError("a password turn ended without an outcome")
+            if check.right:
+                await ctx.throttle.succeeded(turn, address)
+            else:
+                await ctx.throttle.failed(turn)
+    except (Locked, Throttled):
+        await ctx.throttle.give_back_address(pool, address)  # refused unchecked: not a failure
+        raise
 
 
 async def login(ctx: AuthContext, pool: asyncpg.Pool, *, email: str, password: str,
                 address: str | None) -> Tokens:
     """Open a session; one generic refusal whatever is wrong, in about the same time."""
     email = normalise_email(email)
-    attempt = await count_attempt(ctx, pool, email=email, address=address)
-    async with pool.acquire() as conn:
-        account = await repo.account_by_email(conn, email)
-    # An unknown account, or one without a password yet, is checked against a dummy hash.
-    stored = account["password_hash"] if account is not None else None
-    matches = await ctx.passwords.verify(stored, password)
-    if account is None or not matches or account["status"] != "active":
+    async with password_turn(ctx, pool, email=email, address=address) as check:
+        account = await repo.account_by_email(check.conn, email)
+        # An unknown account, or one without a password yet, is checked against a dummy hash.
+        stored = account["password_hash"] if account is not None else None
+        matches = await ctx.passwords.verify(stored, password)
+        check.right = account is not None and matches and account["status"] == "active"
+        if check.right:
+            assert account is not None
+            if ctx.passwords.needs_rehash(account["password_hash"]):
+                await repo.set_password(check.conn, account["id"],
+                                        await ctx.passwords.hash(password))
+            tokens = await open_session(ctx, check.conn, account)
+    if not check.right:
         log.info("login refused", extra={"known": account is not None})
         raise InvalidCredentials()
-    rehashed = None
-    if ctx.passwords.needs_rehash(account["password_hash"]):
-        rehashed = await ctx.passwords.hash(password)
-    async with pool.acquire() as conn, conn.transaction():
-        await ctx.throttle.succeeded(conn, attempt)
-        if rehashed is not None:
-            await repo.set_password(conn, account["id"], rehashed)
-        tokens = await open_session(ctx, conn, account)
+    assert account is not None
     log.info("login", extra={"account_id": str(account["id"])})
     return tokens
 
@@ -261,13 +281,11 @@ async def change_password(ctx: AuthContext, pool: asyncpg.Pool, *, account_id: u
         account = await repo.account(conn, account_id)
     if account is None:
         raise Unauthorized()
-    attempt = await count_attempt(ctx, pool, email=account["email"], address=address)
     errors: list[dict[str, str]] = []
-    right = await ctx.passwords.verify(account["password_hash"], current_password)
-    if not right:
+    async with password_turn(ctx, pool, email=account["email"], address=address) as check:
+        check.right = await ctx.passwords.verify(account["password_hash"], current_password)
+    if not check.right:
         errors += field_errors("current_password", [WRONG_CURRENT_PASSWORD])
-    else:
-        await attempt_succeeded(ctx, pool, attempt)
     errors += field_errors("new_password", policy_errors(new_password, email=account["email"]))
     if errors:
         raise ValidationFailed(errors=errors)

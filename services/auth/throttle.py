@@ -1,26 +1,55 @@
-"""Login throttling per account and per client address, counted in the shared database."""
+"""Login throttling per account and per client address, counted in the shared database.
 
+The attempts of one account take turns: a transaction-scoped advisory lock on the account's
+key (and, within a process, an asyncio lock, so waiting attempts hold no pool connection) is
+held from the check of its counter to the recording of the outcome, password verification
+included. A correct password is therefore never refused because other attempts of the same
+account are in flight (a double click, two devices of one family), and parallel guesses still
+cannot slip past the limit: each sees the failures of the ones before it.
+
+A client address is shared by many accounts (a school's or a company's network), so its
+attempts are not serialised: each is counted before its password is checked, and a success
+gives it back.
+"""
+
+import asyncio
+import contextlib
 import hashlib
 import math
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import asyncpg
 
 from services.auth.errors import Locked, Throttled
 from services.auth.settings import Settings
 from services.common.db import Conn
 
+# The two-key form of PostgreSQL's advisory locks: this class id keeps the logins' keys apart
+# from any other advisory lock of the auth database (its migrations use the one-key form).
+TURN_CLASS = 0x4C4F47  # "LOG"
+TAKE_TURN = "SELECT pg_advisory_xact_lock($1::int, hashtext($2))"
 ENSURE_ROW = """
 INSERT INTO login_throttle (scope, key) VALUES ($1, $2) ON CONFLICT DO NOTHING
 """
+# The clock at the statement (not the transaction's start: a turn may wait for the lock).
 LOCK_ROW = """
-SELECT failures, last_failure_at, locked_until, now() AS now
+SELECT failures, last_failure_at, locked_until, clock_timestamp() AS now
 FROM login_throttle WHERE scope = $1 AND key = $2
 FOR UPDATE
 """
+READ_ROW = """
+SELECT failures, last_failure_at, locked_until, clock_timestamp() AS now
+FROM login_throttle WHERE scope = $1 AND key = $2
+"""
 SAVE_ROW = """
-UPDATE login_throttle SET failures = $3, last_failure_at = $4, locked_until = $5
-WHERE scope = $1 AND key = $2
+INSERT INTO login_throttle (scope, key, failures, last_failure_at, locked_until)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (scope, key) DO UPDATE
+SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
+    locked_until = excluded.locked_until
 """
 CLEAR_ACCOUNT = "DELETE FROM login_throttle WHERE scope = 'account' AND key = $1"
 # A success gives back the attempt counted for the address (and any lock it just set).
@@ -49,16 +78,47 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """An attempt counted as a failure until it is reported a success."""
+class Counter:
+    """A counter as read: its failures still in force (0 after a lock or the window) and the
+    database's clock."""
 
-    account_key: str
-    address: str | None
+    failures: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An account's turn: the connection holding its lock and its counter as read."""
+
+    conn: Conn
+    key: str
+    counter: Counter | None
 
 
 def account_key(email: str) -> str:
     """Accounts are throttled by e-mail, existing or not; only its digest is stored."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+class KeyedLocks:
+    """One asyncio lock per key while someone holds or awaits it (then forgotten)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 class Throttle:
@@ -70,34 +130,57 @@ class Throttle:
                             settings.account_delay_after, settings.throttle_delay_seconds,
                             lock, window)
         self.address = Rule("address", settings.address_lock_after, None, 0.0, lock, window)
+        self.turns = KeyedLocks()
 
-    async def attempt(self, conn: Conn, *, email: str, address: str | None) -> Attempt:
-        """Count an attempt for the e-mail and the address, or refuse it (429) while either
-        is delayed or locked. Call inside a short transaction of its own, committed before
-        the password is checked, so concurrent guesses queue on the row lock."""
-        attempt = Attempt(account_key(email), address)
-        # Address first, then account: every caller locks rows in the same order.
+    async def count_address(self, pool: asyncpg.Pool, address: str | None) -> None:
+        """Count an attempt from `address` before its password is checked (429 while the
+        address is locked), in a transaction of its own committed at once."""
+        if address is None:
+            return
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(ENSURE_ROW, self.address.scope, address)
+            row = await conn.fetchrow(LOCK_ROW, self.address.scope, address)
+            assert row is not None
+            counter = self._check(self.address, row)
+            await self._record(conn, self.address, address, counter)
+            if secrets.randbelow(200) == 0:
+                await conn.execute(PURGE_STALE, self.account.window + self.account.lock)
+
+    async def give_back_address(self, pool: asyncpg.Pool, address: str | None) -> None:
+        """The attempt counted for `address` was not a failure (refused before its password
+        was checked)."""
         if address is not None:
-            await self._count(conn, self.address, address)
-        await self._count(conn, self.account, attempt.account_key)
-        if secrets.randbelow(200) == 0:
-            await conn.execute(PURGE_STALE, self.account.window + self.account.lock)
-        return attempt
+            async with pool.acquire() as conn:
+                await conn.execute(TAKE_BACK_ADDRESS, address, self.address.lock_after)
 
-    async def succeeded(self, conn: Conn, attempt: Attempt) -> None:
+    @contextlib.asynccontextmanager
+    async def turn(self, pool: asyncpg.Pool, email: str) -> AsyncIterator[Turn]:
+        """The account's turn: a connection in a transaction holding the account's advisory
+        lock, once its counter allows an attempt (429 while delayed or locked). Record the
+        outcome with `failed` or `succeeded` before leaving."""
+        key = account_key(email)
+        async with self.turns.hold(key), pool.acquire() as conn, conn.transaction():
+            await conn.execute(TAKE_TURN, TURN_CLASS, key)
+            row = await conn.fetchrow(READ_ROW, self.account.scope, key)
+            yield Turn(conn, key, None if row is None else self._check(self.account, row))
+
+    async def failed(self, turn: Turn) -> None:
+        """A wrong password in this turn."""
+        counter = turn.counter or Counter(0, await turn.conn.fetchval("SELECT clock_timestamp()"))
+        await self._record(turn.conn, self.account, turn.key, counter)
+
+    async def succeeded(self, turn: Turn, address: str | None) -> None:
         """The password was right: the account's counter is cleared, the address's attempt
         given back."""
-        await conn.execute(CLEAR_ACCOUNT, attempt.account_key)
-        if attempt.address is not None:
-            await conn.execute(TAKE_BACK_ADDRESS, attempt.address, self.address.lock_after)
+        await turn.conn.execute(CLEAR_ACCOUNT, turn.key)
+        if address is not None:
+            await turn.conn.execute(TAKE_BACK_ADDRESS, address, self.address.lock_after)
 
     async def clear_account(self, conn: Conn, email: str) -> None:
         await conn.execute(CLEAR_ACCOUNT, account_key(email))
 
-    async def _count(self, conn: Conn, rule: Rule, key: str) -> None:
-        await conn.execute(ENSURE_ROW, rule.scope, key)
-        row = await conn.fetchrow(LOCK_ROW, rule.scope, key)
-        assert row is not None
+    def _check(self, rule: Rule, row: asyncpg.Record) -> Counter:
+        """The counter's failures in force, or 429 while delayed or locked."""
         now: datetime = row["now"]
         failures: int = row["failures"]
         last: datetime | None = row["last_failure_at"]
@@ -110,9 +193,12 @@ class Throttle:
             wait = timedelta(seconds=rule.delay_seconds * 2 ** (failures - rule.delay_after))
             if last + wait > now:
                 raise Throttled(_seconds(last + wait - now))
-        failures += 1
-        lock = now + rule.lock if failures >= rule.lock_after else None
-        await conn.execute(SAVE_ROW, rule.scope, key, failures, now, lock)
+        return Counter(failures, now)
+
+    async def _record(self, conn: Conn, rule: Rule, key: str, counter: Counter) -> None:
+        failures = counter.failures + 1
+        lock = counter.now + rule.lock if failures >= rule.lock_after else None
+        await conn.execute(SAVE_ROW, rule.scope, key, failures, counter.now, lock)
 
 
 def _seconds(delta: timedelta) -> int:
