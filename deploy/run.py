@@ -43,7 +43,7 @@ class Part:
 PARTS = [
     Part("auth", "services.auth", 8081, seed=True),
     Part("families", "services.families", 8082, seed=True),
-    Part("reservations", "services.reservations", 8083),
+    Part("reservations", "services.reservations", 8083, seed=True),
     Part("billing", "services.billing", 8084, seed=True),
     Part("notifier", "services.notifier", 8085),
     Part("gateway", "gateway", 8080),

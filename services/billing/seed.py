@@ -2,7 +2,7 @@
 family (its last month's bookings), partly paid."""
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -16,13 +16,16 @@ from services.common.demo import (
     DEMO_CHILD_HUGO_ID,
     DEMO_CHILD_LEA_ID,
     DEMO_FAMILY_ID,
+    DEMO_HISTORY_UNITS,
     DEMO_PARENT_EMAIL,
-    DEMO_UNIT_ALSH_DAY_ID,
-    DEMO_UNIT_ALSH_MEAL_ID,
+    demo_birth_dates,
+    history_days,
+    history_line_id,
+    history_month,
+    history_reservation_id,
 )
 
 SEED_ACTOR = "seed-demo"
-DEMO_IDS = uuid.UUID("9b5d3f1a-0c2e-4a6b-8d7f-1e3c5a7b9d00")
 # Price per bracket (≤ 450, 451–900, > 900), sibling reduction, childcare: by unit label.
 PRICES: dict[str, tuple[tuple[int, int, int], int, bool]] = {
     "Journée": ((800, 1200, 1600), 10, True),
@@ -51,33 +54,24 @@ def demo_tariffs() -> list[dict[str, Any]]:
     return tariffs
 
 
-def born(years: int, months: int, *, on: date) -> date:
-    """A birth date `years` and `months` before `on` (as the families demo seeds it)."""
-    month_index = on.year * 12 + on.month - 1 - years * 12 - months
-    year, month = divmod(month_index, 12)
-    return date(year, month + 1, min(on.day, 28))
-
-
 def demo_lines(month: date, today: date) -> list[dict[str, Any]]:
-    """The demo children's Wednesdays at the leisure centre last month, with lunch."""
-    children = [(DEMO_CHILD_LEA_ID, "Léa", born(5, 4, on=today)),
-                (DEMO_CHILD_HUGO_ID, "Hugo", born(9, 2, on=today))]
+    """The demo children's history at the leisure centre last month (services/common/demo.py:
+    the lines reservations seeds too, with the same ids)."""
+    births = demo_birth_dates(today)
+    children = [(DEMO_CHILD_LEA_ID, "Léa"), (DEMO_CHILD_HUGO_ID, "Hugo")]
     (alsh_id, alsh_name, _, units) = DEMO_CATALOGUE[0]
     labels = {unit_id: label for unit_id, _, label in units}
-    wednesdays = [month + timedelta(days=d) for d in range(31)
-                  if (month + timedelta(days=d)).month == month.month
-                  and (month + timedelta(days=d)).weekday() == 2][:3]
     lines = []
-    for child_id, first_name, birth_date in children:
-        for day in wednesdays:
-            for unit_id in (DEMO_UNIT_ALSH_DAY_ID, DEMO_UNIT_ALSH_MEAL_ID):
+    for child_id, first_name in children:
+        for day in history_days(month):
+            for unit_id in DEMO_HISTORY_UNITS:
                 lines.append({
-                    "id": uuid.uuid5(DEMO_IDS, f"line:{child_id}:{day}:{unit_id}"),
-                    "reservation_id": uuid.uuid5(DEMO_IDS, f"reservation:{month}"),
+                    "id": history_line_id(child_id, day, unit_id),
+                    "reservation_id": history_reservation_id(month),
                     "reservation_number": f"R-{month.year}-000001", "family_id": DEMO_FAMILY_ID,
                     "child_id": child_id, "child_first_name": first_name,
-                    "child_last_name": "Martin", "child_birth_date": birth_date, "date": day,
-                    "unit_id": unit_id, "unit_label": labels[unit_id],
+                    "child_last_name": "Martin", "child_birth_date": births[child_id],
+                    "date": day, "unit_id": unit_id, "unit_label": labels[unit_id],
                     "establishment_id": alsh_id, "establishment_name": alsh_name,
                     "kind": "book", "state": "accepted", "late": False, "billable": True,
                     "entity_version": 0})
@@ -103,7 +97,7 @@ async def seed_demo(pool: asyncpg.Pool, settings: Settings) -> dict[str, Any]:
         if await conn.fetchval(HAS_INVOICE, DEMO_FAMILY_ID) is not None:
             return created
         today = datetime.now(UTC).date()
-        month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        month = history_month(today)
         async with conn.transaction():
             # What families' own event tells, unless it came already (version 0 never wins).
             if await read_models.get_family(conn, DEMO_FAMILY_ID) is None:

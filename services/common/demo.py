@@ -1,6 +1,9 @@
 """Identifiers shared by the demo seeds of several services (SPEC §9), so they agree."""
 
 import uuid
+from datetime import date, timedelta
+
+import holidays
 
 DEMO_FAMILY_ID = uuid.UUID("5f1c0a2e-7d4b-4c61-9a53-0d6f2b8e4a11")
 DEMO_PARENT_EMAIL = "parent.demo@example.org"
@@ -34,3 +37,42 @@ DEMO_CATALOGUE: list[tuple[uuid.UUID, str, str, list[tuple[uuid.UUID, str, str]]
         (DEMO_UNIT_PERI_EVENING_ID, "soir", "Soir"),
     ]),
 ]
+
+# The demo family's history (reservations seeds it, billing invoices it): the first three
+# Wednesdays of last month that are not public holidays, both children, Journée and lunch at the
+# leisure centre, in one reservation. Ids derive from this namespace so both services agree.
+DEMO_HISTORY_IDS = uuid.UUID("9b5d3f1a-0c2e-4a6b-8d7f-1e3c5a7b9d00")
+DEMO_HISTORY_UNITS = (DEMO_UNIT_ALSH_DAY_ID, DEMO_UNIT_ALSH_MEAL_ID)
+
+
+def born(years: int, months: int, *, on: date) -> date:
+    """A birth date `years` and `months` before `on` (so the demo ages stay right whenever the
+    seeds run)."""
+    month_index = on.year * 12 + on.month - 1 - years * 12 - months
+    year, month = divmod(month_index, 12)
+    return date(year, month + 1, min(on.day, 28))
+
+
+def demo_birth_dates(on: date) -> dict[uuid.UUID, date]:
+    return {DEMO_CHILD_LEA_ID: born(5, 4, on=on), DEMO_CHILD_HUGO_ID: born(9, 2, on=on)}
+
+
+def history_month(on: date) -> date:
+    """The first day of the month before `on`."""
+    return (on.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def history_days(month: date) -> list[date]:
+    """The first three Wednesdays of `month` that are not French public holidays."""
+    closed = holidays.country_holidays("FR", years=month.year)
+    days = [month + timedelta(days=d) for d in range(31)]
+    return [d for d in days if d.month == month.month and d.isoweekday() == 3
+            and d not in closed][:3]
+
+
+def history_reservation_id(month: date) -> uuid.UUID:
+    return uuid.uuid5(DEMO_HISTORY_IDS, f"reservation:{month}")
+
+
+def history_line_id(child_id: uuid.UUID, day: date, unit_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(DEMO_HISTORY_IDS, f"line:{child_id}:{day}:{unit_id}")

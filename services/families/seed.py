@@ -10,19 +10,13 @@ from services.common.demo import (
     DEMO_CHILD_LEA_ID,
     DEMO_FAMILY_ID,
     DEMO_PARENT_EMAIL,
+    born,
 )
 from services.families import repo, service
 from services.families.fields import today
 from services.families.schemas import ChildCreate, FamilyCreate
 
 SEED = service.Actor(sub="seed-demo", role="system")
-
-
-def born(years: int, months: int, *, on: date) -> date:
-    """A birth date `years` and `months` before `on` (so ages stay right whenever it runs)."""
-    month_index = on.year * 12 + on.month - 1 - years * 12 - months
-    year, month = divmod(month_index, 12)
-    return date(year, month + 1, min(on.day, 28))
 
 
 def demo_family() -> FamilyCreate:

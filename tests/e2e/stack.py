@@ -36,6 +36,7 @@ from services.families.settings import Settings as FamiliesSettings
 from services.notifier.app import create_app as create_notifier
 from services.notifier.settings import Settings as NotifierSettings
 from services.reservations.app import create_app as create_reservations
+from services.reservations.seed import seed_demo as seed_reservations
 from services.reservations.settings import Settings as ReservationsSettings
 from tests.support import AMQP_URL, NAMESPACE, RUN, eventually, free_port, settings_for
 
@@ -79,6 +80,10 @@ async def _seed_families(app: web.Application) -> None:
     await seed_families(app[common_keys.DB])
 
 
+async def _seed_reservations(app: web.Application) -> None:
+    await seed_reservations(app[common_keys.DB])
+
+
 # The services behind the gateway, started in this order (auth first: it publishes the keys).
 # A new service is one line here (and its URL setting in `gateway_settings`).
 PARTS: list[Part] = [
@@ -86,7 +91,7 @@ PARTS: list[Part] = [
         **FAST_HASHING, "signing_key": _signing_key(), "address_lock_after": 10_000},
         seed=_seed_auth),
     Part("families", create_families, FamiliesSettings, seed=_seed_families),
-    Part("reservations", create_reservations, ReservationsSettings),
+    Part("reservations", create_reservations, ReservationsSettings, seed=_seed_reservations),
     Part("notifier", create_notifier, NotifierSettings, lambda stack: {
         "smtp_port": stack.smtp_port, "public_url": stack.gateway_url}),
 ]
