@@ -491,6 +491,14 @@ class ReservationsClient(Upstream):
         return _object(await self.call("GET", "/waiting-lists", token=token, params=_query(
             period_id=period_id, date=date, unit_id=unit_id)))
 
+    async def waiting_cells(self, token: str, *, establishment_id: uuid.UUID | None = None,
+                            period_id: uuid.UUID | None = None, since: str | None = None
+                            ) -> dict[str, Any]:
+        """The cells that have a waiting list: `{items, truncated}`."""
+        body = _object(await self.call("GET", "/waiting-lists/cells", token=token, params=_query(
+            establishment_id=establishment_id, period_id=period_id, since=since)))
+        return {"items": _objects(body.get("items")), "truncated": bool(body.get("truncated"))}
+
     async def attendance(self, token: str, *, establishment_id: uuid.UUID, date: str,
                          unit_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
         """The children expected that day (no health data: families has it)."""

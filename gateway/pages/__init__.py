@@ -15,11 +15,12 @@ from gateway.pages import (
     reservations_list,
     staff,
     staff_families,
+    staff_reservations,
 )
 
 # Add an area's module here (its routes are registered in this order).
-AREAS = [account, dashboard, profile, family, children, staff, staff_families, reservations,
-         reservations_list, legal]
+AREAS = [account, dashboard, profile, family, children, staff, staff_families,
+         staff_reservations, reservations, reservations_list, legal]
 
 
 def setup_pages(app: web.Application) -> None:

@@ -174,3 +174,16 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 }());
+
+// ---- « Imprimer la liste » (staff attendance lists): the browser's print, which the page's
+// print style lays out; without script the button stays hidden and the browser's menu prints.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var buttons = document.querySelectorAll("button[data-print]");
+    Array.prototype.forEach.call(buttons, function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  });
+})();

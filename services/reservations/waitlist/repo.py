@@ -92,6 +92,28 @@ LEFT JOIN families f ON f.id = l.family_id
 WHERE l.period_id = $1 AND l.unit_id = $2 AND l.day = $3 AND l.state IN ('waiting', 'offered')
 ORDER BY l.state = 'waiting', l.queue_seq
 """
+# The cells that have a waiting list (waiting or offered lines), per day then unit: what the
+# staff's index shows, each linking to its list. Bounded by the caller's limit.
+WAITING_CELLS = """
+SELECT l.period_id, p.name AS period_name, p.establishment_id, e.name AS establishment_name,
+       l.day AS date, l.unit_id, u.label AS unit_label, cl.capacity, cl.taken,
+       count(*) FILTER (WHERE l.state = 'waiting') AS waiting,
+       count(*) FILTER (WHERE l.state = 'offered') AS offered,
+       min(l.offer_expires_at) AS next_offer_expires_at
+FROM lines l
+JOIN periods p ON p.id = l.period_id
+JOIN establishments e ON e.id = p.establishment_id
+JOIN units u ON u.id = l.unit_id
+JOIN cells cl ON (cl.period_id, cl.unit_id, cl.day) = (l.period_id, l.unit_id, l.day)
+WHERE l.state IN ('waiting', 'offered')
+  AND ($1::uuid IS NULL OR p.establishment_id = $1)
+  AND ($2::uuid IS NULL OR l.period_id = $2)
+  AND ($3::date IS NULL OR l.day >= $3)
+GROUP BY l.period_id, p.name, p.establishment_id, e.name, l.day, l.unit_id, u.label, u.position,
+         cl.capacity, cl.taken
+ORDER BY l.day, e.name, p.name, u.position, u.label
+LIMIT $4
+"""
 
 
 async def lock_cells(conn: Conn, period_id: uuid.UUID, keys: list[tuple[uuid.UUID, date]]
@@ -157,3 +179,9 @@ async def expired_offers_of_cell(conn: Conn, period_id: uuid.UUID, unit_id: uuid
 async def waiting_list(conn: Conn, period_id: uuid.UUID, unit_id: uuid.UUID, day: date
                        ) -> list[asyncpg.Record]:
     return await conn.fetch(WAITING_LIST, period_id, unit_id, day)
+
+
+async def waiting_cells(conn: Conn, *, establishment_id: uuid.UUID | None,
+                        period_id: uuid.UUID | None, since: date | None, limit: int
+                        ) -> list[asyncpg.Record]:
+    return await conn.fetch(WAITING_CELLS, establishment_id, period_id, since, limit)

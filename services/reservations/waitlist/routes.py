@@ -12,6 +12,8 @@ from services.reservations.waitlist.schemas import (
     OfferReply,
     OfferReplyOut,
     OfferTokenReply,
+    WaitingCellsOut,
+    WaitingCellsQuery,
     WaitingListOut,
     WaitingListQuery,
 )
@@ -49,3 +51,13 @@ async def waiting_list(request: web.Request, query: WaitingListQuery) -> Waiting
     async with request.app[keys.DB].acquire() as conn:
         return await service.waiting_list(conn, period_id=query.period_id,
                                           unit_id=query.unit_id, day=query.date)
+
+
+@routes.get("/waiting-lists/cells")
+@guard(staff_only)
+@api(summary="The cells with a waiting list (staff), by day then unit: waiting and offered "
+             "lines counted, the nearest offer deadline", query=WaitingCellsQuery,
+     response=WaitingCellsOut, tags=("waiting list",))
+async def waiting_cells(request: web.Request, query: WaitingCellsQuery) -> WaitingCellsOut:
+    async with request.app[keys.DB].acquire() as conn:
+        return await service.waiting_cells(conn, query)

@@ -53,3 +53,29 @@ class WaitingListOut(Output):
     unit_id: uuid.UUID
     date: date
     items: list[WaitingEntry]
+
+
+class WaitingCellsQuery(Input):
+    establishment_id: uuid.UUID | None = None
+    period_id: uuid.UUID | None = None
+    since: Day | None = Field(None, description="only the days from this one on")
+
+
+class WaitingCell(Output):
+    period_id: uuid.UUID
+    period_name: str
+    establishment_id: uuid.UUID
+    establishment_name: str
+    date: date
+    unit_id: uuid.UUID
+    unit_label: str
+    capacity: int
+    taken: int
+    waiting: int
+    offered: int
+    next_offer_expires_at: datetime | None
+
+
+class WaitingCellsOut(Output):
+    items: list[WaitingCell]
+    truncated: bool = Field(description="more cells than the list shows: narrow the filters")

@@ -23,7 +23,14 @@ from services.reservations import events, keys
 from services.reservations.planning.board import Cell
 from services.reservations.submissions import repo as lines_repo
 from services.reservations.waitlist import repo
-from services.reservations.waitlist.schemas import OfferReplyOut, WaitingEntry, WaitingListOut
+from services.reservations.waitlist.schemas import (
+    OfferReplyOut,
+    WaitingCell,
+    WaitingCellsOut,
+    WaitingCellsQuery,
+    WaitingEntry,
+    WaitingListOut,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,8 @@ Deltas = dict[Key, list[int]]
 OFFER_GONE = "Cette proposition de place n'est plus valable (déjà répondue ou expirée)."
 DECLINED = "Place proposée déclinée."
 EXPIRED = "Place proposée non confirmée dans le délai : elle est passée à la suite de la liste."
+# Cells listed at most by the staff's index of waiting lists.
+MAX_WAITING_CELLS = 500
 
 
 def hash_token(token: str) -> bytes:
@@ -224,3 +233,12 @@ async def waiting_list(conn: Conn, *, period_id: uuid.UUID, unit_id: uuid.UUID, 
                      last_name=r["last_name"], reservation_number=r["number"],
                      queued_at=r["queued_at"], offer_expires_at=r["offer_expires_at"])
         for r in rows])
+
+
+async def waiting_cells(conn: Conn, query: WaitingCellsQuery) -> WaitingCellsOut:
+    rows = await repo.waiting_cells(conn, establishment_id=query.establishment_id,
+                                    period_id=query.period_id, since=query.since,
+                                    limit=MAX_WAITING_CELLS + 1)
+    return WaitingCellsOut(items=[WaitingCell.model_validate(dict(r))
+                                  for r in rows[:MAX_WAITING_CELLS]],
+                           truncated=len(rows) > MAX_WAITING_CELLS)

@@ -47,6 +47,7 @@ STAFF_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/requests", None),
     ("POST", "/lines/{line}/decision", {"decision": "accept"}),
     ("GET", "/waiting-lists?period_id={period}&date={day}&unit_id={unit}", None),
+    ("GET", "/waiting-lists/cells?period_id={period}", None),
     ("GET", "/attendance?establishment_id={establishment}&date={day}", None),
 ]
 # Readable with any token (the catalogue).

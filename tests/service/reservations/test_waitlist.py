@@ -162,6 +162,31 @@ async def test_a_raised_capacity_offers_its_places(reservations: Reservations,
         (lines[2]["id"], "waiting", 1)]
 
 
+async def test_the_cells_with_a_waiting_list_are_listed_with_their_counts(
+        reservations: Reservations, catalogue: Catalogue, events: EventLog) -> None:
+    day, _, _, lines = await full_day(reservations, catalogue, waiting=3)
+    period = catalogue.period["id"]
+    await reservations.ok("PUT", f"/periods/{period}/capacities", json={
+        "items": [{"unit_id": catalogue.unit("JOURNEE"), "date": day.isoformat(),
+                   "capacity": 2}]})
+    await offer_of(events, lines[0]["id"])
+
+    listing = await reservations.ok("GET", f"/waiting-lists/cells?period_id={period}",
+                                    headers=staff())
+
+    assert [(c["date"], c["unit_label"], c["capacity"], c["taken"], c["waiting"],
+             c["offered"]) for c in listing["items"]] == [
+        (day.isoformat(), "Journée", 2, 2, 2, 1)]
+    assert listing["items"][0]["next_offer_expires_at"] is not None
+    assert listing["truncated"] is False
+    later = (day + timedelta(days=1)).isoformat()
+    assert (await reservations.ok("GET", f"/waiting-lists/cells?period_id={period}"
+                                         f"&since={later}", headers=staff()))["items"] == []
+    other = await reservations.ok(
+        "GET", f"/waiting-lists/cells?establishment_id={uuid.uuid4()}", headers=staff())
+    assert other["items"] == []
+
+
 async def test_a_waiting_line_withdrawn_leaves_the_queue(reservations: Reservations,
                                                          catalogue: Catalogue) -> None:
     day, _, queue, lines = await full_day(reservations, catalogue)

@@ -1,0 +1,298 @@
+"""The staff's reservation pages in `/gestion` through the real stack: who reaches them (route
+lists read from the live router), CSRF, inputs checked; the queue's decisions change the lines
+in the service (places re-checked there, its French refusals shown on the line); the waiting
+lists; the attendance list with the PAI and allergies read from families, and its CSV."""
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from services.common import keys as common_keys
+from tests.e2e.stack import Stack
+from tests.service.gateway.conftest import Browser
+from tests.service.gateway.family_support import Family, staff_account, text_of
+from tests.service.gateway.reservations_support import (
+    Service,
+    Site,
+    automatic_day,
+    book,
+    known_family,
+    line_of,
+    new_site,
+    request_day,
+    staff_service,
+)
+from tests.service.gateway.test_reservations_access import routes_of
+
+ID = str(uuid.uuid4())
+BASE = "/gestion/reservations"
+# Every staff page of reservations (GET) and its forms (POST).
+PAGES = [
+    BASE,
+    f"{BASE}/listes-attente",
+    f"{BASE}/listes-attente/cellule?periode={ID}&unite={ID}&date=2027-07-05",
+    f"{BASE}/presences",
+    f"{BASE}/presences.csv?etablissement={ID}&date=2027-07-05",
+]
+FORMS: list[tuple[str, dict[str, str]]] = [
+    (f"{BASE}/demandes/{ID}/decision", {"decision": "accept"}),
+]
+
+
+def canonical(path: str) -> str:
+    return path.split("?")[0].replace(ID, "{line_id}")
+
+
+@pytest.fixture(scope="module")
+async def service(stack: Stack) -> AsyncIterator[Service]:
+    client = await staff_service(stack)
+    try:
+        yield client
+    finally:
+        await client.http.close()
+
+
+@pytest.fixture(scope="module")
+async def site(service: Service) -> Site:
+    return await new_site(service)
+
+
+@pytest.fixture
+async def agent(browser: Browser, stack: Stack) -> Browser:
+    account = await staff_account(stack)
+    await browser.login(account["email"], account["password"])
+    return browser
+
+
+def test_every_staff_reservation_route_is_listed(stack: Stack) -> None:
+    routes = routes_of(stack, (BASE,))
+    listed = {("GET", canonical(p)) for p in PAGES} | {("POST", canonical(p)) for p, _ in FORMS}
+    assert routes - {(m, p) for m, p in routes if "/etablissements" in p or "/periodes" in p} \
+        == listed
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_pages_send_a_visitor_to_the_login_page(browser: Browser, path: str) -> None:
+    resp, _ = await browser.get(path)
+    assert resp.status == 303
+    assert resp.headers["Location"].startswith("/connexion?next=%2Fgestion%2Freservations")
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_pages_are_refused_to_parents(browser: Browser, stack: Stack, path: str) -> None:
+    parent = await stack.create_account()
+    await browser.login(parent["email"], parent["password"])
+    resp, html = await browser.get(path)
+    assert resp.status == 403
+    assert "Cet espace est réservé aux agents du service." in html
+
+
+@pytest.mark.parametrize(("path", "data"), FORMS)
+async def test_forms_are_refused_to_parents(browser: Browser, stack: Stack, path: str,
+                                            data: dict[str, str]) -> None:
+    parent = await stack.create_account()
+    await browser.login(parent["email"], parent["password"])
+    resp, html = await browser.post_form(path, data, page="/mon-compte")
+    assert resp.status == 403
+    assert "Cet espace est réservé aux agents du service." in html
+
+
+@pytest.mark.parametrize(("path", "data"), FORMS)
+async def test_forms_without_their_csrf_token_are_refused(agent: Browser, path: str,
+                                                          data: dict[str, str]) -> None:
+    resp, html = await agent.post_form(path, data, csrf=None)
+    assert resp.status == 403
+    assert "Le formulaire a expiré ou ne vient pas de ce site." in html
+    resp, _ = await agent.post_form(path, data, csrf="forged-token")
+    assert resp.status == 403
+
+
+@pytest.mark.parametrize(("path", "status", "message"), [
+    (f"{BASE}/presences?etablissement={ID}&date=05/07/2027", 400,
+     "Indiquez une date valide (jj/mm/aaaa)."),
+    (f"{BASE}/presences?etablissement={ID}&date=2027-02-30", 400,
+     "Indiquez une date valide (jj/mm/aaaa)."),
+    (f"{BASE}/presences?etablissement={ID}&date=2027-07-05", 400,
+     "Cet établissement n&#39;existe pas."),
+    (f"{BASE}/presences.csv", 400, "Choisissez un établissement et un jour."),
+    (f"{BASE}/listes-attente?depuis=demain", 400, "Indiquez une date valide (jj/mm/aaaa)."),
+    (f"{BASE}/listes-attente/cellule?periode={ID}&date=2027-07-05", 400,
+     "Choisissez une période, une unité et un jour."),
+    (f"{BASE}/listes-attente/cellule?periode={ID}&unite={ID}&date=2027-07-05", 404,
+     "Période introuvable."),
+])
+async def test_inputs_are_checked_with_a_french_page(agent: Browser, path: str, status: int,
+                                                     message: str) -> None:
+    resp, html = await agent.get(path)
+    assert resp.status == status
+    assert message in html
+
+
+async def test_a_decision_is_accept_or_refuse(agent: Browser) -> None:
+    resp, html = await agent.post_form(f"{BASE}/demandes/{ID}/decision",
+                                       {"decision": "peut-être"}, page=BASE)
+    assert resp.status == 400
+    assert "Choisissez « Accepter » ou « Refuser »." in html
+    resp, html = await agent.post_form(f"{BASE}/demandes/{ID}/decision",
+                                       {"decision": "accept"}, page=BASE)
+    assert resp.status == 404
+    assert "Ligne introuvable." in html
+
+
+# ---- the queue ----------------------------------------------------------------------------------
+
+@pytest.fixture
+async def two_requests(stack: Stack, site: Site) -> tuple[Family, list[dict[str, Any]]]:
+    """Léa and Tom each asked for the same Matin, too late to be automatic."""
+    family = await known_family(stack, "Léa", "Tom")
+    day = request_day()
+    lines = [(await book(stack, family, site, child, [(day, "MATIN")]))["lines"][0]
+             for child in ("Léa", "Tom")]
+    assert [x["state"] for x in lines] == ["requested", "requested"]
+    return family, lines
+
+
+def queue_url(site: Site) -> str:
+    return f"{BASE}?etablissement={site.id}"
+
+
+async def test_the_queue_shows_the_requests_oldest_first(
+        agent: Browser, site: Site, two_requests: tuple[Family, list[dict[str, Any]]]) -> None:
+    family, lines = two_requests
+    resp, html = await agent.get(queue_url(site))
+    assert resp.status == 200
+    text = text_of(html)
+    lea, tom = text.index("Réservation — Léa Testeur"), text.index("Réservation — Tom Testeur")
+    assert lea < tom
+    assert family.name in text
+    assert "Matin" in text and site.establishment["name"] in text
+    for line in lines:
+        assert f'action="{BASE}/demandes/{line["id"]}/decision"' in html
+
+
+async def test_a_refusal_needs_a_comment_and_changes_nothing_without_one(
+        agent: Browser, stack: Stack, site: Site,
+        two_requests: tuple[Family, list[dict[str, Any]]]) -> None:
+    _, lines = two_requests
+    resp, html = await agent.post_form(f"{BASE}/demandes/{lines[0]['id']}/decision",
+                                       {"decision": "refuse", "comment": " ",
+                                        "retour": queue_url(site)}, page=queue_url(site))
+    assert resp.status == 422
+    assert "Un commentaire est obligatoire pour refuser une demande." in html
+    assert (await line_of(stack, lines[0]["id"]))["state"] == "requested"
+
+
+async def test_decisions_through_the_page_change_the_lines(
+        agent: Browser, stack: Stack, site: Site,
+        two_requests: tuple[Family, list[dict[str, Any]]]) -> None:
+    _, lines = two_requests
+    resp, _ = await agent.post_form(f"{BASE}/demandes/{lines[0]['id']}/decision",
+                                    {"decision": "accept", "retour": queue_url(site)},
+                                    page=queue_url(site))
+    assert resp.status == 303
+    assert resp.headers["Location"] == queue_url(site)
+    resp, _ = await agent.post_form(f"{BASE}/demandes/{lines[1]['id']}/decision", {
+        "decision": "refuse", "comment": "Groupe complet pour la sortie.",
+        "retour": "https://ailleurs.example/"}, page=queue_url(site))
+    assert resp.headers["Location"] == BASE
+
+    assert (await line_of(stack, lines[0]["id"]))["state"] == "accepted"
+    refused = await line_of(stack, lines[1]["id"])
+    assert (refused["state"], refused["comment"]) == ("refused",
+                                                      "Groupe complet pour la sortie.")
+    _, html = await agent.get(queue_url(site))
+    assert "La demande est refusée." in html
+    assert lines[0]["id"] not in html and lines[1]["id"] not in html
+
+
+async def test_places_are_rechecked_and_the_refusal_shown_on_the_line(
+        agent: Browser, stack: Stack, service: Service, site: Site,
+        two_requests: tuple[Family, list[dict[str, Any]]]) -> None:
+    _, lines = two_requests
+    day = lines[0]["date"]
+    taken = (await service.call("GET", f"/requests?period_id={site.period['id']}"))["items"]
+    held = next(x["taken"] for x in taken if x["line_id"] == lines[0]["id"])
+    await service.call("PUT", f"/periods/{site.period['id']}/capacities", json={
+        "items": [{"unit_id": site.unit("MATIN"), "date": day, "capacity": held - 1}]})
+
+    resp, html = await agent.post_form(f"{BASE}/demandes/{lines[0]['id']}/decision",
+                                       {"decision": "accept"}, page=queue_url(site))
+
+    assert resp.status == 409
+    assert "Plus de place disponible ce jour-là" in html
+    assert "La décision n'a pas été enregistrée" in text_of(html)
+    assert (await line_of(stack, lines[0]["id"]))["state"] == "requested"
+    await service.call("PUT", f"/periods/{site.period['id']}/capacities", json={
+        "items": [{"unit_id": site.unit("MATIN"), "date": day, "capacity": 20}]})
+
+
+# ---- waiting lists ------------------------------------------------------------------------------
+
+async def test_the_waiting_lists_show_each_cell_and_its_line(
+        agent: Browser, stack: Stack, service: Service) -> None:
+    site = await new_site(service)
+    day = automatic_day()
+    await service.call("PUT", f"/periods/{site.period['id']}/capacities", json={
+        "items": [{"unit_id": site.unit("REPAS"), "date": day.isoformat(), "capacity": 1}]})
+    first, second = await known_family(stack, "Léa"), await known_family(stack, "Noé")
+    assert (await book(stack, first, site, "Léa", [(day, "REPAS")]))["state"] == "accepted"
+    waiting = await book(stack, second, site, "Noé", [(day, "REPAS")])
+    assert waiting["lines"][0]["state"] == "waiting"
+
+    resp, html = await agent.get(f"{BASE}/listes-attente?etablissement={site.id}")
+    assert resp.status == 200
+    cell = (f"{BASE}/listes-attente/cellule?periode={site.period['id']}&amp;"
+            f"unite={site.unit('REPAS')}&amp;date={day.isoformat()}")
+    assert cell in html
+    assert "1 / 1" in text_of(html)
+
+    resp, html = await agent.get(cell.replace("&amp;", "&"))
+    assert resp.status == 200
+    text = text_of(html)
+    assert "Noé Testeur" in text and second.name in text
+    assert waiting["number"] in text
+    assert "Liste d'attente" in text
+
+
+# ---- attendance ---------------------------------------------------------------------------------
+
+async def test_the_attendance_list_shows_health_flags_and_downloads_for_excel(
+        agent: Browser, stack: Stack, service: Service) -> None:
+    site = await new_site(service)
+    day = automatic_day()
+    family = await known_family(stack, "Léa")
+    assert (await book(stack, family, site, "Léa", [(day, "MATIN")]))["state"] == "accepted"
+    query = f"etablissement={site.id}&date={day.isoformat()}"
+
+    resp, html = await agent.get(f"{BASE}/presences?{query}")
+    assert resp.status == 200
+    text = text_of(html)
+    assert "Testeur Léa" in text
+    assert "PAI : Trousse d'urgence" in text and "Arachide" in text
+    assert f"{BASE}/presences.csv?{query.replace('&', '&amp;')}" in html
+
+    resp, html = await agent.get(f"{BASE}/presences?{query}&unite={site.unit('REPAS')}")
+    assert "Aucun enfant n'est attendu ce jour-là pour cette unité." in text_of(html)
+
+    async with agent.http.get(agent.url(f"{BASE}/presences.csv?{query}")) as download:
+        assert download.status == 200
+        assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert download.headers["Content-Disposition"] == (
+            f'attachment; filename="presences-{day.isoformat()}.csv"')
+        raw = await download.read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows == [
+        ["Nom", "Prénom", "Date de naissance", "Unité", "PAI", "Détails du PAI", "Allergies",
+         "Régime alimentaire"],
+        ["Testeur", "Léa", "04/03/2019", "Matin", "Oui", "Trousse d'urgence", "Arachide", ""]]
+    # Health data stays in families: the reservations service holds none of it.
+    async with stack.app("reservations")[common_keys.DB].acquire() as conn:
+        columns = await conn.fetchval(
+            "SELECT string_agg(column_name, ',') FROM information_schema.columns "
+            "WHERE table_schema = current_schema()")
+    assert "allerg" not in columns and "pai" not in columns.split(",")
