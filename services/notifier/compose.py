@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from services.common.dates import PARIS
 from services.common.events import Envelope
@@ -13,6 +14,13 @@ from services.common.events.auth import (
 )
 from services.common.events.billing import InvoiceIssued, PaymentFailed, PaymentSucceeded
 from services.common.events.families import ChangeRequestDecided
+from services.common.events.reservations import (
+    Cancelled,
+    Line,
+    LineDecided,
+    ReservationSubmitted,
+    WaitlistOffered,
+)
 from services.common.formats import datetime_label, day_label, euros, month_label
 from services.notifier.mails import Mail, Renderer, french_duration
 
@@ -145,6 +153,146 @@ def payment_failed(envelope: Envelope, renderer: Renderer) -> list[Mail]:
     })]
 
 
+# ---- reservations ---------------------------------------------------------------------------
+
+RESERVATION_PATH = "/mon-compte/reservations/{number}"
+OFFER_PATH = "/reservations/offre"
+RESERVATION_STATES = {
+    "accepted": "acceptée", "pending": "en attente de décision",
+    "partial": "partiellement acceptée", "refused": "refusée",
+    "cancel_requested": "annulation demandée", "cancelled": "annulée",
+    "waiting": "sur liste d'attente",
+}
+BOOKING_LINE_STATES = {
+    "accepted": "acceptée", "requested": "en attente de décision",
+    "waiting": "liste d'attente", "offered": "place proposée", "refused": "refusée",
+    "cancelled": "annulée",
+}
+CANCEL_LINE_STATES = {
+    "accepted": "annulation acceptée", "requested": "annulation en attente de décision",
+    "refused": "annulation refusée",
+}
+# A decision's sentence, by (line kind, previous state, new state); the others fall back on
+# « <day>, <unit> : <state> ».
+DECISIONS = {
+    ("book", "requested", "accepted"): "Votre demande de réservation est acceptée",
+    ("book", "requested", "refused"): "Votre demande de réservation n'a pas été acceptée",
+    ("book", "requested", "waiting"): ("Le jour demandé est complet : votre enfant est sur la "
+                                       "liste d'attente"),
+    ("book", "offered", "accepted"): "Vous avez accepté la place proposée : elle est réservée",
+    ("book", "offered", "cancelled"): ("La place proposée n'est plus réservée pour votre "
+                                       "enfant (refusée, ou sans réponse dans le délai)"),
+    ("cancel", "requested", "accepted"): "Votre demande d'annulation est acceptée",
+    ("cancel", "requested", "refused"): "Votre demande d'annulation n'a pas été acceptée",
+}
+
+
+def line_state(line: Line) -> str:
+    """« acceptée », « liste d'attente (position 2) », « annulation refusée »…"""
+    if line.kind == "cancel":
+        return CANCEL_LINE_STATES.get(line.state, BOOKING_LINE_STATES[line.state])
+    state = BOOKING_LINE_STATES[line.state]
+    if line.state == "waiting" and line.waiting_position:
+        return f"{state} (position {line.waiting_position})"
+    return state
+
+
+def line_context(line: Line) -> dict[str, Any]:
+    return {"day": day_label(line.date, weekday=True), "unit": line.unit_label,
+            "child": line.child_first_name, "state": line_state(line),
+            "comment": (line.comment or "").strip()}
+
+
+def children_of(lines: list[Line]) -> str:
+    """« Léa Martin », « Léa et Hugo Martin », « Léa Martin et Hugo Durand »."""
+    names = list(dict.fromkeys((x.child_first_name, x.child_last_name) for x in lines))
+    if len({last for _, last in names}) == 1:
+        firsts = [first for first, _ in names]
+        joined = ", ".join(firsts[:-1]) + " et " + firsts[-1] if len(firsts) > 1 else firsts[0]
+        return f"{joined} {names[0][1]}"
+    full = [f"{first} {last}" for first, last in names]
+    return ", ".join(full[:-1]) + " et " + full[-1]
+
+
+def reservation_submitted(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    """The recap: what was asked and what each day got at once."""
+    event = ReservationSubmitted.of(envelope)
+    if not event.email or not event.lines:
+        return []
+    states = {x.state for x in event.lines}
+    return [Mail("family", event.email, "reservation_submitted", {
+        "cancel": event.kind == "cancel",
+        "number": event.number,
+        "children": children_of(event.lines),
+        "several": len({x.child_id for x in event.lines}) > 1,
+        "state": RESERVATION_STATES[event.state],
+        "establishment": event.establishment_name,
+        "period": event.period_name,
+        "submitted_at": datetime_label(event.submitted_at),
+        "lines": [line_context(x) for x in event.lines],
+        "requested": "requested" in states,
+        "waiting": "waiting" in states,
+        "link": page(renderer, RESERVATION_PATH.format(number=event.number)),
+    })]
+
+
+def line_decided(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    """A decision on one day. A waiting line offered a place is told by the offer's mail."""
+    event = LineDecided.of(envelope)
+    line = event.line
+    if not event.email or line.state == "offered":
+        return []
+    context = line_context(line)
+    sentence = DECISIONS.get((line.kind, event.previous_state, line.state))
+    return [Mail("family", event.email, "reservation_line_decided", {
+        **context,
+        "number": line.reservation_number,
+        "children": children_of([line]),
+        "headline": sentence or f"Le {context['day']}, {line.unit_label} : {context['state']}",
+        "known": sentence is not None,
+        "accepted": line.state == "accepted",
+        "establishment": line.establishment_name,
+        "period": line.period_name,
+        "link": page(renderer, RESERVATION_PATH.format(number=line.reservation_number)),
+    })]
+
+
+def waitlist_offered(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = WaitlistOffered.of(envelope)
+    line = event.line
+    if not event.email:
+        return []
+    return [Mail("family", event.email, "reservation_offer", {
+        **line_context(line),
+        "number": line.reservation_number,
+        "children": children_of([line]),
+        "establishment": line.establishment_name,
+        "period": line.period_name,
+        "until": datetime_label(event.expires_at),
+        "validity": validity(envelope, event.expires_at),
+        "link": renderer.link(OFFER_PATH, jeton=event.token),
+        "portal": page(renderer, RESERVATION_PATH.format(number=line.reservation_number)),
+    })]
+
+
+def cancelled(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    """A booked day cancelled. Cancelled by a cancellation reservation, the family already has
+    that reservation's recap (accepted at once) or its decision (staff): no second mail for the
+    same news. Otherwise (staff cancelled the day), a mail says so."""
+    event = Cancelled.of(envelope)
+    line = event.line
+    if not event.email or event.by_reservation_number is not None:
+        return []
+    return [Mail("family", event.email, "reservation_cancelled", {
+        **line_context(line),
+        "number": line.reservation_number,
+        "children": children_of([line]),
+        "establishment": line.establishment_name,
+        "period": line.period_name,
+        "link": page(renderer, RESERVATION_PATH.format(number=line.reservation_number)),
+    })]
+
+
 COMPOSERS: dict[str, Composer] = {
     PasswordResetRequested.TYPE: password_reset,
     AccountInvited.TYPE: account_invited,
@@ -154,4 +302,8 @@ COMPOSERS: dict[str, Composer] = {
     InvoiceIssued.TYPE: invoice_issued,
     PaymentSucceeded.TYPE: payment_succeeded,
     PaymentFailed.TYPE: payment_failed,
+    ReservationSubmitted.TYPE: reservation_submitted,
+    LineDecided.TYPE: line_decided,
+    WaitlistOffered.TYPE: waitlist_offered,
+    Cancelled.TYPE: cancelled,
 }
