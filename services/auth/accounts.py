@@ -10,7 +10,7 @@ import asyncpg
 from services.auth import repo
 from services.auth.errors import EmailTaken, LinkGone
 from services.auth.passwords import policy_errors
-from services.auth.schemas import AccountList, AccountSummary, ConfirmedEmail
+from services.auth.schemas import AccountList, AccountRole, AccountSummary, ConfirmedEmail
 from services.auth.service import (
     PRODUCER,
     AuthContext,
@@ -151,6 +151,12 @@ async def family_created(ctx: AuthContext, conn: Conn, event: FamilyCreated) -> 
         log.info("account invited", extra={"account_id": str(account["id"]),
                                            "family_id": str(event.family_id)})
         return
+    if existing["role"] != "parent":
+        # Families refuses a staff address; should one get through, a staff account never
+        # becomes a family's (it would see the family's file as its parent).
+        log.warning("staff account not linked to a family", extra={
+            "account_id": str(existing["id"]), "family_id": str(event.family_id)})
+        return
     linked = await repo.link_family(conn, existing["id"], event.family_id)
     if not linked and existing["family_id"] != event.family_id:
         log.warning("account already belongs to another family, not linked", extra={
@@ -177,6 +183,12 @@ async def list_accounts(pool: asyncpg.Pool, *, family_id: uuid.UUID | None,
     async with pool.acquire() as conn:
         rows = await repo.accounts(conn, family_id=family_id, limit=ACCOUNTS_LIMIT, ids=ids)
     return AccountList([AccountSummary(**dict(r)) for r in rows])
+
+
+async def role_of(pool: asyncpg.Pool, *, email: str) -> AccountRole:
+    async with pool.acquire() as conn:
+        account = await repo.account_by_email(conn, normalise_email(email))
+    return AccountRole(role=account["role"] if account is not None else None)
 
 
 async def create_staff(ctx: AuthContext, pool: asyncpg.Pool, *, email: str, role: str,

@@ -8,6 +8,7 @@ from services.auth import accounts, keys, service
 from services.auth.schemas import (
     Accepted,
     AccountList,
+    AccountRole,
     AccountsQuery,
     ChangePasswordBody,
     ConfirmedEmail,
@@ -134,6 +135,17 @@ async def list_accounts(request: web.Request, query: AccountsQuery) -> AccountLi
     await _session(request)
     return await accounts.list_accounts(request.app[common_keys.DB], family_id=query.family_id,
                                         ids=query.id)
+
+
+@routes.post("/accounts/lookup")
+@api(summary="The role of the account using an e-mail, if any (staff; families checks that a "
+             "new family's address is not a staff account's)", body=EmailBody,
+     response=AccountRole, tags=TAGS)
+async def lookup_account(request: web.Request, body: EmailBody) -> AccountRole:
+    # Called by a service with its staff caller's token: the token is checked (signature,
+    # expiry, revoked sessions) but not the session row, as in every other service.
+    require_staff(request)
+    return await accounts.role_of(request.app[common_keys.DB], email=body.email)
 
 
 @routes.post("/accounts/{account_id}/invitation")

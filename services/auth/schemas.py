@@ -30,6 +30,12 @@ class EmailBody(Body):
     email: str = Field(min_length=1, max_length=320)
 
 
+class AccountRole(BaseModel):
+    """The role of the account using an e-mail (null when none does)."""
+
+    role: Role | None
+
+
 class TokenBody(Body):
     token: str = Token
 

@@ -18,6 +18,7 @@ from services.common.tokens import (
 )
 from services.common.validation import path_uuid
 from services.families import change_requests, service
+from services.families.accounts import refuse_staff_email
 from services.families.schemas import (
     AuditPage,
     AuditQuery,
@@ -154,6 +155,7 @@ async def search_families(request: web.Request, query: FamilySearch) -> FamilyPa
 @api(summary="Open a family file (staff); the parent's account follows from the event",
      body=FamilyCreate, response=FamilyOut, status=201, tags=("families",))
 async def create_family(request: web.Request, body: FamilyCreate) -> FamilyOut:
+    await refuse_staff_email(request, body.email)
     async with connection(request) as conn:
         return await service.create_family(conn, body=body, actor=staff_actor(request))
 

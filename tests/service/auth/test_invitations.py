@@ -133,6 +133,41 @@ async def test_an_account_of_another_family_keeps_its_family(
     assert family_id == account["family_id"]
 
 
+async def test_a_staff_account_is_never_linked_to_a_family(
+        auth: Auth, bus: Bus, events: EventTap) -> None:
+    """Families refuses a staff address; should an event carry one all the same, the agent
+    does not become the family's parent."""
+    for role in ("staff", "admin"):
+        account = await auth.create_account(role=role)
+        await bus.publish(family_created(account["email"].upper()))
+        await settled(bus, auth, events)
+        async with auth.db.acquire() as conn:
+            family_id = await conn.fetchval("SELECT family_id FROM accounts WHERE id = $1",
+                                            account["id"])
+        assert family_id is None
+        assert events.matching("auth.account_invited", email=account["email"]) == []
+        claims = jwt.decode((await auth.login(account["email"]))["access_token"],
+                            options={"verify_signature": False})
+        assert claims["family_id"] is None and claims["role"] == role
+
+
+async def test_staff_look_up_the_role_of_an_address(auth: Auth, staff_token: str) -> None:
+    agent = await auth.create_account(role="staff")
+    parent = await auth.create_account()
+    for email, role in ((agent["email"].upper(), "staff"), (parent["email"], "parent"),
+                        (auth.new_email("personne"), None)):
+        status, body, _ = await auth.call("POST", "/accounts/lookup", token=staff_token,
+                                          json_body={"email": email})
+        assert (status, body) == (200, {"role": role})
+    parent_token = (await auth.login(parent["email"]))["access_token"]
+    status, _, _ = await auth.call("POST", "/accounts/lookup", token=parent_token,
+                                   json_body={"email": agent["email"]})
+    assert status == 403
+    status, _, _ = await auth.call("POST", "/accounts/lookup",
+                                   json_body={"email": agent["email"]})
+    assert status == 401
+
+
 async def test_the_same_event_twice_makes_one_account_and_one_invitation(
         auth: Auth, bus: Bus, events: EventTap) -> None:
     email = auth.new_email("famille")

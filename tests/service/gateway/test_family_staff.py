@@ -210,6 +210,21 @@ async def test_creating_a_family_shows_the_service_refusals_by_the_fields(
     assert form_of(html, "/gestion/familles/nouvelle")["name"] == "Famille Doublon"
 
 
+async def test_creating_a_family_with_a_staff_address_is_refused_by_its_field(
+        agent: Browser, stack: Stack) -> None:
+    colleague = await staff_account(stack)
+    resp, html = await agent.post_form("/gestion/familles/nouvelle", {
+        "email": colleague["email"], "name": "Famille Agent", "address.line1": "1 rue Haute",
+        "address.postal_code": "34800", "address.city": "Clermont-l'Hérault"})
+    assert resp.status == 422
+    assert errors_in(html) == {"email": "Cette adresse e-mail est celle d'un compte agent du "
+                                        "service : elle ne peut pas être l'adresse d'une "
+                                        "famille."}
+    async with families_db(stack).acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM families WHERE email = $1",
+                                   colleague["email"]) == 0
+
+
 async def test_create_form_without_csrf_creates_nothing(agent: Browser, stack: Stack) -> None:
     name = "Famille " + uuid.uuid4().hex[:8]
     resp, _ = await agent.post_form("/gestion/familles/nouvelle", {
