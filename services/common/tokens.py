@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -52,34 +53,56 @@ class StaticKeys(KeySource):
         return self.keys.get(kid)
 
 
-class JwksKeys(KeySource):
-    """Keys fetched from auth's JWKS endpoint, cached; an unknown key id triggers a refresh
-    (at most one every `min_refresh` seconds, so a forged kid cannot flood auth)."""
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d{1,9})\s*(?:,|$)", re.IGNORECASE)
 
-    def __init__(self, url: str, session: aiohttp.ClientSession, *, min_refresh: float = 5.0
-                 ) -> None:
+
+def max_age(cache_control: str | None, default: float) -> float:
+    """The `max-age` of a Cache-Control header, in seconds (`default` without one)."""
+    found = _MAX_AGE.search(cache_control or "")
+    return float(found.group(1)) if found else default
+
+
+class JwksKeys(KeySource):
+    """Keys fetched from auth's JWKS endpoint, cached for the `max-age` auth's answer gives
+    (so a key auth retires stops being accepted once that time is over), and refreshed on an
+    unknown key id; never more than one fetch every `min_refresh` seconds, so forged kids
+    (or auth being away) cannot flood auth."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession, *, min_refresh: float = 5.0,
+                 default_max_age: float = 300.0) -> None:
         self.url = url
         self.session = session
         self.min_refresh = min_refresh
+        self.default_max_age = default_max_age
         self.keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._fetched_at = float("-inf")  # the last try, answered or not
+        self._expires_at = 0.0
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> None:
+        self._fetched_at = time.monotonic()
         async with self.session.get(self.url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
             resp.raise_for_status()
             body = await resp.json()
+            cache_control = resp.headers.get("Cache-Control")
         self.keys = {k["kid"]: jwt.PyJWK(k).key for k in body.get("keys", [])}
-        self._fetched_at = time.monotonic()
+        self._expires_at = time.monotonic() + max_age(cache_control, self.default_max_age)
+
+    def _stale(self, kid: str) -> bool:
+        now = time.monotonic()
+        if now - self._fetched_at < self.min_refresh:
+            return False
+        return kid not in self.keys or now >= self._expires_at
 
     async def get(self, kid: str) -> Any:
-        if kid in self.keys:
-            return self.keys[kid]
+        if not self._stale(kid):
+            return self.keys.get(kid)
         async with self._lock:
-            if kid not in self.keys and time.monotonic() - self._fetched_at >= self.min_refresh:
+            if self._stale(kid):
                 try:
                     await self.refresh()
                 except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    # The keys of before stay in use until auth answers again.
                     log.warning("JWKS fetch failed", extra={"error": repr(exc)})
         return self.keys.get(kid)
 
