@@ -221,5 +221,4 @@ KIND_WORDS: dict[str, dict[str, str]] = {
         "no_period": "Cet enfant n'a aucune réservation qui puisse encore être annulée.",
     },
 }
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 ESTABLISHMENT_KINDS = {"accueil_de_loisirs": "Accueil de loisirs", "periscolaire": "Périscolaire"}

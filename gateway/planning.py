@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from gateway.messages import CELL_STATES, OUTCOMES
-from gateway.templating import MONTHS, day_label, month_label, parse_day, short_day
+from gateway.templating import day_label, month_label, parse_day, short_day
+from services.common.formats import MONTHS
 
 # A click gives one of these: the cell is a button. Anything else cannot be selected now.
 ACTIONABLE = frozenset({"accepted", "requested", "waiting"})

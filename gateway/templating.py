@@ -4,25 +4,24 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.messages import DIETS, NOT_GIVEN, SCHOOL_LEVELS, SEXES, WEEKDAYS, YES_NO
+from gateway.messages import DIETS, NOT_GIVEN, SCHOOL_LEVELS, SEXES, YES_NO
+from services.common import formats
 
 PARIS = ZoneInfo("Europe/Paris")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
 
 
 def french_date(value: Any) -> str:
-    """« 5 juillet 2027 » from a date, a datetime (shown in Paris time) or an ISO string."""
+    """« 5 juillet 2027 », « 1er décembre 2026 à 8 h 34 » from a date, a datetime (shown in
+    Paris time) or an ISO string: the kernel's one date style, as in the e-mails."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
         except ValueError:
             return str(value)
     if isinstance(value, datetime):
-        value = value.astimezone(PARIS) if value.tzinfo else value
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year} à {value:%H:%M}"
+        return formats.datetime_label(value if value.tzinfo else value.replace(tzinfo=PARIS))
     if isinstance(value, date):
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+        return formats.day_label(value)
     return "" if value is None else str(value)
 
 
@@ -121,14 +120,14 @@ def parse_instant(value: Any) -> datetime | None:
 
 
 def day_label(day: date) -> str:
-    """« lundi 5 juillet »."""
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+    """« lundi 5 juillet », « mardi 1er juin » (the kernel's style without the year)."""
+    return formats.day_label(day, weekday=True).rsplit(" ", 1)[0]
 
 
 def long_day(value: Any) -> str:
     """« lundi 5 juillet 2027 » from a date or its ISO text."""
     day = parse_day(value)
-    return f"{day_label(day)} {day.year}" if day else str(value or "")
+    return formats.day_label(day, weekday=True) if day else str(value or "")
 
 
 def short_day(value: Any) -> str:
@@ -141,9 +140,8 @@ def short_day(value: Any) -> str:
 def month_label(month: Any) -> str:
     """« juillet 2027 » from « 2027-07 »."""
     try:
-        year, number = (int(part) for part in str(month).split("-"))
-        return f"{MONTHS[number - 1]} {year}"
-    except (ValueError, IndexError):
+        return formats.month_label(str(month))
+    except ValueError:
         return str(month)
 
 

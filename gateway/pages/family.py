@@ -293,8 +293,11 @@ async def change_requests(request: web.Request) -> web.StreamResponse:
     items, children = await upstream(request, load)
     names = {str(c.get("id")): f"{c.get('first_name', '')} {c.get('last_name', '')}".strip()
              for c in children["items"]}
+    made_on = {str(item.get("id")): item.get("created_at") for item in items}
     return render(request, "family/requests.html", {
-        "requests": [{**item, "subject": request_subject(item, names)} for item in items],
+        "requests": [{**item, "subject": request_subject(item, names),
+                      "replaced_on": made_on.get(str(item.get("superseded_by")))}
+                     for item in items],
         "states": REQUEST_STATES,
         "legend": state_legend(),
     })

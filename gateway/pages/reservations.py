@@ -20,7 +20,6 @@ from gateway.messages import (
     KIND_WORDS,
     OUTCOMES,
     PLANNING_LEGEND,
-    WEEKDAYS,
 )
 from gateway.pages.family import parent_family
 from gateway.planning import (
@@ -34,6 +33,7 @@ from gateway.render import Form, redirect, render
 from gateway.session import upstream
 from gateway.templating import PARIS, month_label
 from services.common.errors import BadRequest, NotFound, Problem, Unauthorized
+from services.common.formats import WEEKDAYS
 
 routes = web.RouteTableDef()
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from gateway.templating import age, family_value
+from gateway.templating import age, family_value, french_date
 from services.common.demo import DEMO_CHILD_LEA_ID
 from tests.e2e.stack import Stack
 from tests.service.gateway.conftest import Browser
@@ -328,6 +328,19 @@ async def test_change_requests_page_shows_states_comment_and_legend(
     assert "Commentaire du service : Numéro à confirmer par téléphone." in text
     assert '<details class="legend">' in html
     assert "En attente de validation : les responsables de pôles" in text
+
+
+async def test_a_replaced_request_says_by_which_request_not_that_staff_processed_it(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    await change_family(parent, phone_home="0467000000")
+    await change_family(parent, phone_home="0467111111")
+    old, new = sorted(await requests_of(stack, family.id), key=lambda r: r["created_at"])
+    assert (old["state"], new["state"]) == ("superseded", "pending")
+    _, html = await parent.get("/mon-compte/demandes")
+    text = text_of(html)
+    made = french_date(new["created_at"])
+    assert f"Remplacée par votre demande du {made}" in text
+    assert "traitée le" not in text
 
 
 WITHDRAWN = "Votre demande de modification a été retirée. Votre dossier reste inchangé."

@@ -35,8 +35,10 @@ def test_mail_links_become_clickable_and_text_is_escaped() -> None:
 
 def test_dates_read_in_french_and_paris_time() -> None:
     assert french_date(date(2027, 7, 5)) == "5 juillet 2027"
-    assert french_date("2027-02-01") == "1 février 2027"
-    assert french_date(datetime(2027, 7, 5, 8, 30, tzinfo=UTC)) == "5 juillet 2027 à 10:30"
+    assert french_date("2027-02-01") == "1er février 2027"
+    assert french_date(datetime(2027, 7, 5, 8, 30, tzinfo=UTC)) == "5 juillet 2027 à 10 h 30"
+    # One style in pages and e-mails (issue 10, point 4): the notifier's datetime_label.
+    assert french_date("2026-12-01T07:34:00+00:00") == "1er décembre 2026 à 8 h 34"
 
 
 def test_upstream_problem_keeps_type_title_and_field_errors() -> None:
