@@ -14,13 +14,14 @@ from gateway.pages import (
     reservations,
     reservations_list,
     staff,
+    staff_catalogue,
     staff_families,
     staff_reservations,
 )
 
 # Add an area's module here (its routes are registered in this order).
 AREAS = [account, dashboard, profile, family, children, staff, staff_families,
-         staff_reservations, reservations, reservations_list, legal]
+         staff_reservations, staff_catalogue, reservations, reservations_list, legal]
 
 
 def setup_pages(app: web.Application) -> None:

@@ -7,14 +7,16 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.common import keys as common_keys
+from services.common.dates import PARIS, today
 from tests.e2e.stack import Stack
 from tests.service.gateway.conftest import Browser
-from tests.service.gateway.family_support import Family, staff_account, text_of
+from tests.service.gateway.family_support import Family, errors_in, staff_account, text_of
 from tests.service.gateway.reservations_support import (
     Service,
     Site,
@@ -29,6 +31,7 @@ from tests.service.gateway.reservations_support import (
 from tests.service.gateway.test_reservations_access import routes_of
 
 ID = str(uuid.uuid4())
+EST, UNIT, PERIOD = (str(uuid.uuid4()) for _ in range(3))
 BASE = "/gestion/reservations"
 # Every staff page of reservations (GET) and its forms (POST).
 PAGES = [
@@ -37,14 +40,28 @@ PAGES = [
     f"{BASE}/listes-attente/cellule?periode={ID}&unite={ID}&date=2027-07-05",
     f"{BASE}/presences",
     f"{BASE}/presences.csv?etablissement={ID}&date=2027-07-05",
+    f"{BASE}/etablissements",
+    f"{BASE}/etablissements/{EST}",
+    f"{BASE}/etablissements/{EST}/unites/{UNIT}",
+    f"{BASE}/periodes",
+    f"{BASE}/periodes/nouvelle",
+    f"{BASE}/periodes/{PERIOD}",
 ]
 FORMS: list[tuple[str, dict[str, str]]] = [
     (f"{BASE}/demandes/{ID}/decision", {"decision": "accept"}),
+    (f"{BASE}/etablissements", {"name": "Intrus", "kind": "periscolaire"}),
+    (f"{BASE}/etablissements/{EST}", {"name": "Intrus", "kind": "periscolaire"}),
+    (f"{BASE}/etablissements/{EST}/unites", {"code": "X", "label": "Intrus"}),
+    (f"{BASE}/etablissements/{EST}/unites/{UNIT}", {"label": "Intrus"}),
+    (f"{BASE}/periodes/nouvelle", {"establishment_id": EST, "name": "Intrus"}),
+    (f"{BASE}/periodes/{PERIOD}", {"name": "Intrus"}),
+    (f"{BASE}/periodes/{PERIOD}/capacite", {"day.unit_id": UNIT, "day.capacity": "1"}),
 ]
 
 
 def canonical(path: str) -> str:
-    return path.split("?")[0].replace(ID, "{line_id}")
+    return (path.split("?")[0].replace(ID, "{line_id}").replace(EST, "{establishment_id}")
+            .replace(UNIT, "{unit_id}").replace(PERIOD, "{period_id}"))
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +86,8 @@ async def agent(browser: Browser, stack: Stack) -> Browser:
 
 
 def test_every_staff_reservation_route_is_listed(stack: Stack) -> None:
-    routes = routes_of(stack, (BASE,))
     listed = {("GET", canonical(p)) for p in PAGES} | {("POST", canonical(p)) for p, _ in FORMS}
-    assert routes - {(m, p) for m, p in routes if "/etablissements" in p or "/periodes" in p} \
-        == listed
+    assert routes_of(stack, (BASE,)) == listed
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -296,3 +311,160 @@ async def test_the_attendance_list_shows_health_flags_and_downloads_for_excel(
             "SELECT string_agg(column_name, ',') FROM information_schema.columns "
             "WHERE table_schema = current_schema()")
     assert "allerg" not in columns and "pai" not in columns.split(",")
+
+
+# ---- catalogue ----------------------------------------------------------------------------------
+
+async def post_fields(agent: Browser, path: str, fields: list[tuple[str, str]], *,
+                      page: str) -> tuple[int, str, str]:
+    """A form with repeated fields (ticked boxes) as a browser posts it: status, Location,
+    page."""
+    csrf = await agent.csrf(page)
+    async with agent.http.post(agent.url(path), data=[*fields, ("csrf", csrf)],
+                               allow_redirects=False) as resp:
+        return resp.status, resp.headers.get("Location", ""), await resp.text()
+
+
+async def test_establishments_and_units_are_made_and_changed_through_the_pages(
+        agent: Browser, service: Service) -> None:
+    page = f"{BASE}/etablissements"
+    resp, html = await agent.post_form(page, {"name": " ", "kind": "periscolaire"})
+    assert resp.status == 422
+    assert "name" in errors_in(html)
+    name = f"Périscolaire des Pins {uuid.uuid4().hex[:4]}"
+    resp, _ = await agent.post_form(page, {"name": name, "kind": "periscolaire"})
+    assert resp.status == 303
+    here = resp.headers["Location"]
+    est_id = here.rsplit("/", 1)[1]
+    found = next(e for e in (await service.call("GET", "/establishments"))["items"]
+                 if e["id"] == est_id)
+    assert (found["name"], found["kind"]) == (name, "periscolaire")
+
+    resp, _ = await agent.post_form(f"{here}/unites", {"code": "MATIN", "label": "Matin",
+                                                       "position": "1", "active": "1"},
+                                    page=here)
+    assert resp.status == 303
+    resp, html = await agent.post_form(f"{here}/unites", {"code": "MATIN", "label": "Autre",
+                                                          "position": "x"}, page=here)
+    assert resp.status == 422
+    assert errors_in(html) == {"position": "Ordre d'affichage : Indiquez un nombre entier "
+                                           "(chiffres uniquement)."}
+    resp, html = await agent.post_form(f"{here}/unites", {"code": "MATIN", "label": "Autre"},
+                                       page=here)
+    assert resp.status == 422
+    assert errors_in(html)["code"].startswith("Code : ")
+    units = {u["code"]: u for u in next(e for e in (await service.call(
+        "GET", "/establishments"))["items"] if e["id"] == est_id)["units"]}
+    assert list(units) == ["MATIN"]
+
+    status, _, _ = await post_fields(agent, f"{here}/unites", [
+        ("code", "JOURNEE"), ("label", "Journée"), ("position", "0"), ("active", "1"),
+        ("excludes", units["MATIN"]["id"])], page=here)
+    assert status == 303
+    unit_page = f"{here}/unites/{units['MATIN']['id']}"
+    status, _, _ = await post_fields(agent, unit_page, [
+        ("label", "Matin (7 h 30)"), ("position", "2"), ("active", "1")], page=unit_page)
+    assert status == 303
+    units = {u["code"]: u for u in next(e for e in (await service.call(
+        "GET", "/establishments"))["items"] if e["id"] == est_id)["units"]}
+    assert units["MATIN"]["label"] == "Matin (7 h 30)"
+    # Unticking every box replaced the exclusions, both ways.
+    assert units["MATIN"]["excludes"] == [] and units["JOURNEE"]["excludes"] == []
+    _, html = await agent.get(here)
+    assert "Matin (7 h 30)" in html
+
+
+def period_fields(site: Site, **changes: str) -> list[tuple[str, str]]:
+    start = today() + timedelta(days=30)
+    now = datetime.now(PARIS)
+    fields = {
+        "name": "Vacances d'hiver", "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=30)).isoformat(),
+        "closures": "", "eligibility.min_age": "3", "eligibility.max_age": "11",
+        "window.opens_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "window.closes_at": (now + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"),
+        "rules.auto_days": "5", "rules.request_days": "2", "rules.day_count": "working",
+        "allocation": "fcfs", "offer_hours": "24",
+        f"u-{site.unit('MATIN')}": "1", f"u-{site.unit('MATIN')}-capacity": "12",
+        f"u-{site.unit('MATIN')}-capacity_under6": "", f"u-{site.unit('MATIN')}-capacity_over6": "",
+    }
+    fields.update(changes)
+    return [*fields.items(), *(("weekdays", d) for d in "12345"),
+            ("eligibility.school_levels", "CP"), ("eligibility.school_levels", "CE1")]
+
+
+async def test_a_period_is_made_through_the_pages_with_each_refusal_by_its_field(
+        agent: Browser, service: Service) -> None:
+    site = await new_site(service)
+    new = f"{BASE}/periodes/nouvelle?etablissement={site.id}"
+    resp, html = await agent.get(new)
+    assert resp.status == 200
+    matin = site.unit("MATIN")
+    base = [("establishment_id", site.id)]
+
+    status, _, html = await post_fields(agent, f"{BASE}/periodes/nouvelle", base + period_fields(
+        site, closures="24/12/2026\n31/02/2027", **{"rules.auto_days": "sept"}), page=new)
+    assert status == 422
+    assert errors_in(html) == {
+        "closures": "Jours de fermeture : Ligne 2 : Indiquez une date valide (jj/mm/aaaa).",
+        "rules.auto_days": "Délai des réservations automatiques : Indiquez un nombre entier "
+                           "(chiffres uniquement)."}
+
+    now = datetime.now(PARIS)
+    status, _, html = await post_fields(agent, f"{BASE}/periodes/nouvelle", base + period_fields(
+        site, **{f"u-{matin}-capacity_under6": "3", f"u-{matin}-capacity_over6": "4",
+                 "window.closes_at": (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")}),
+        page=new)
+    assert status == 422
+    errors = errors_in(html)
+    assert errors[f"u-{matin}-capacity"] == (
+        "Matin, capacité : La capacité doit être la somme des capacités moins de 6 ans et "
+        "6 ans et plus.")
+    assert errors["window.closes_at"] == ("Fermeture des réservations : La fermeture des "
+                                          "réservations doit suivre leur ouverture.")
+    assert "Matin" in html and 'value="3"' in html  # what was typed is shown again
+
+    status, location, _ = await post_fields(agent, f"{BASE}/periodes/nouvelle", base +
+                                            period_fields(site, closures="2027-01-05"), page=new)
+    assert status == 303
+    period_id = location.rsplit("/", 1)[1]
+    made = await service.call("GET", f"/periods/{period_id}")
+    assert made["name"] == "Vacances d'hiver"
+    assert made["weekdays"] == [1, 2, 3, 4, 5]
+    assert (made["eligibility"]["min_age"], made["eligibility"]["max_age"]) == (3, 11)
+    assert sorted(made["eligibility"]["school_levels"]) == ["CE1", "CP"]
+    assert made["rules"] == {"auto_days": 5, "request_days": 2, "day_count": "working",
+                             "bill_late_cancellations": False}
+    assert [(u["code"], u["capacity"]) for u in made["units"]] == [("MATIN", 12)]
+    assert made["offer_hours"] == 24
+
+    # The edit form shows the period as the service has it, and saves what changed.
+    _, html = await agent.get(location)
+    assert 'value="Vacances d&#39;hiver"' in html
+    status, _, _ = await post_fields(agent, location, period_fields(
+        site, name="Vacances d'hiver 2027", **{f"u-{site.unit('REPAS')}": "1",
+                                              f"u-{site.unit('REPAS')}-capacity": "30",
+                                              "rules.request_days": "1"}), page=location)
+    assert status == 303
+    changed = await service.call("GET", f"/periods/{period_id}")
+    assert changed["name"] == "Vacances d'hiver 2027"
+    assert [(u["code"], u["capacity"]) for u in changed["units"]] == [("MATIN", 12),
+                                                                       ("REPAS", 30)]
+    assert changed["rules"]["request_days"] == 1
+
+    # One day's capacity; a day the period does not offer is refused by its field.
+    day = date.fromisoformat(changed["start_date"])
+    sunday = day + timedelta(days=(6 - day.weekday()))
+    status, _, html = await post_fields(agent, f"{location}/capacite", [
+        ("day.unit_id", matin), ("day.date", sunday.isoformat()), ("day.capacity", "4")],
+        page=location)
+    assert status == 422
+    assert errors_in(html) == {"day.date": "Jour : Ce jour n'est pas proposé sur cette période."}
+    monday = sunday + timedelta(days=1)
+    status, _, _ = await post_fields(agent, f"{location}/capacite", [
+        ("day.unit_id", matin), ("day.date", monday.strftime("%d/%m/%Y")),
+        ("day.capacity", "4")], page=location)
+    assert status == 303
+    overrides = (await service.call("GET", f"/periods/{period_id}"))["overrides"]
+    assert [(o["unit_id"], o["date"], o["capacity"]) for o in overrides] == [
+        (matin, monday.isoformat(), 4)]
