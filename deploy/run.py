@@ -38,6 +38,12 @@ class Part:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def workers(self) -> int:
+        """Processes serving the part's port (`<PART>_WORKERS`; the gateway: one per core)."""
+        default = len(os.sched_getaffinity(0)) if self.name == "gateway" else 1
+        return int(os.environ.get(f"{self.name.upper()}_WORKERS") or default)
+
 
 # Order matters: auth publishes the keys every other part verifies tokens with.
 PARTS = [
@@ -53,6 +59,8 @@ MAIL_PORT = 8025
 
 def environment() -> dict[str, str]:
     env = dict(os.environ)
+    for part in PARTS:  # what the banner says is what runs
+        env[f"{part.name.upper()}_WORKERS"] = str(part.workers)
     env.setdefault("PORTAIL_ENV", "development")
     env.setdefault("PORTAIL_PUBLIC_URL", "http://127.0.0.1:8080")
     env["PYTHONUNBUFFERED"] = "1"
@@ -133,6 +141,8 @@ def banner(parts: list[Part]) -> str:
         "  Services               " + ", ".join(f"{p.name} {p.url}" for p in parts
                                              if p.name != "gateway"),
         f"  Mail sink (SMTP)       127.0.0.1:{MAIL_PORT} → var/maildir/",
+        "  Worker processes       " + ", ".join(f"{p.name} {p.workers}" for p in parts)
+        + " (<PART>_WORKERS)",
         "",
         "Demo logins (password for both: " + DEMO_PASSWORD + ")",
         f"  parent  {DEMO_PARENT_EMAIL}",

@@ -11,8 +11,8 @@ from services.common.web import run
 def main() -> int:
     settings = Settings()
     setup_logging(settings.service_name, settings.log_level)
-    run(create_app(settings=settings), host=settings.host, port=settings.port)
-    return 0
+    return run(create_app(settings=settings), host=settings.host, port=settings.port,
+               workers=settings.workers)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Settings of the gateway (environment prefix `GATEWAY_`)."""
 
+import os
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.addresses import TrustedProxies
@@ -34,6 +35,7 @@ class Settings(CommonSettings):
     service_name: str = "gateway"
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1, le=64)
     secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # The development mail sink's Maildir, shown at /dev/mails outside production.
     maildir: Path = Path("var/maildir")

@@ -78,7 +78,8 @@ WHERE account_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)
 
 INSERT_REFRESH = "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)"
 SELECT_REFRESH_FOR_UPDATE = """
-SELECT r.session_id, r.rotated_at, s.account_id, s.revoked_at, s.expires_at <= now() AS expired
+SELECT r.session_id, r.rotated_at, clock_timestamp() - r.rotated_at AS rotated_ago,
+       s.account_id, s.revoked_at, s.expires_at <= now() AS expired
 FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
 WHERE r.token_hash = $1
 FOR UPDATE OF r, s

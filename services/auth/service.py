@@ -149,14 +149,17 @@ async def refresh(ctx: AuthContext, pool: asyncpg.Pool, *, refresh_token: str) -
         row = await repo.refresh_for_update(conn, token_hash)
         if row is None:
             raise SessionExpired()
-        reused = row["rotated_at"] is not None
+        grace = timedelta(seconds=ctx.settings.refresh_reuse_grace_seconds)
+        concurrent = row["rotated_at"] is not None and row["rotated_ago"] <= grace
+        reused = row["rotated_at"] is not None and not concurrent
         if reused:
             await repo.revoke_session(conn, row["session_id"], reason="refresh_reuse")
         elif row["revoked_at"] is None and not row["expired"]:
             account = await repo.account(conn, row["account_id"])
             if account is None or account["status"] != "active":
                 raise SessionExpired()
-            await repo.rotate_refresh(conn, token_hash)
+            if not concurrent:
+                await repo.rotate_refresh(conn, token_hash)
             fresh, fresh_hash = new_secret()
             await repo.insert_refresh(conn, fresh_hash, row["session_id"])
             await repo.touch_session(conn, row["session_id"])

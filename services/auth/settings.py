@@ -27,6 +27,11 @@ class Settings(ServiceSettings):
     access_token_seconds: int = 600
     # Absolute lifetime of a session (its refresh tokens die with it).
     session_days: int = 30
+    # A refresh token presented again within this many seconds of its rotation is taken for a
+    # concurrent request of the same browser that reached another gateway process or replica
+    # (each coalesces only its own): it gets a token of its own in the same session. Later,
+    # a reuse is taken for theft and revokes the session. 0: every reuse revokes.
+    refresh_reuse_grace_seconds: float = 10.0
     reset_token_minutes: int = 30
     email_change_token_hours: int = 24
     invitation_token_days: int = 7

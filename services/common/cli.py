@@ -48,8 +48,10 @@ def main(
     setup_logging(settings.service_name, settings.log_level)
 
     if args.command in (None, "serve"):
-        run(create_app(settings=settings), host=settings.host, port=settings.port)
-        return 0
+        if settings.workers > 1:  # migrated once here, before the workers start together
+            asyncio.run(prepare_database(settings, migrations))
+        return run(create_app(settings=settings), host=settings.host, port=settings.port,
+                   workers=settings.workers)
     if args.command == "migrate":
         applied = asyncio.run(prepare_database(settings, migrations))
         print(json.dumps({"applied": applied}))

@@ -76,8 +76,12 @@ class CommonSettings(BaseSettings):
                              validation_alias=shared("org_website"))
     org_email: str = Field("jeunesse@example.org", validation_alias=shared("org_email"))
     org_phone: str = Field("04 65 71 00 00", validation_alias=shared("org_phone"))
+    # Processes serving the part's port together (SO_REUSEPORT), `<PART>_WORKERS`: one for a
+    # service unless asked, as many as the cores for the gateway (which renders the pages).
+    workers: int = Field(1, ge=1, le=64)
     # `/metrics` is served on this port of its own, bound to `metrics_host`, and never on the
     # public one; None: not served. Per part: `<PART>_METRICS_PORT`, `<PART>_METRICS_HOST`.
+    # With several workers, worker i serves its own figures on this port + i.
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     # Expected `iss` and `aud` of access tokens.

@@ -3,7 +3,9 @@
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -81,7 +83,8 @@ async def verify_token(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    # The process answering: several workers share the port (see `run`).
+    return web.json_response({"status": "ok", "pid": os.getpid()})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -174,7 +177,9 @@ async def metrics_context(app: web.Application) -> AsyncIterator[None]:
     runner = web.AppRunner(internal, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+        # Worker i of several serves it on `metrics_port` + i (each process counts its own).
+        port = settings.metrics_port + app.get(WORKER, 0) if settings.metrics_port else 0
+        await web.TCPSite(runner, settings.metrics_host, port).start()
         app[keys.METRICS_PORT] = runner.addresses[0][1]
         yield
     finally:
@@ -251,8 +256,70 @@ async def consumer_context(app: web.Application) -> AsyncIterator[None]:
         await consumer.stop()
 
 
-def run(app: web.Application, *, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM, closing every resource on the way out."""
+WORKER = web.AppKey("worker", int)
+
+
+def run(app: web.Application, *, host: str, port: int, workers: int = 1) -> int:
+    """Serve until SIGINT/SIGTERM, closing every resource on the way out.
+
+    With several `workers`, as many processes are forked, each serving `app` on the same port
+    (SO_REUSEPORT: the kernel spreads the connections among them). Every per-process piece
+    stays correct with several: the database is migrated by the caller before the fork (and
+    again under an advisory lock by each, finding nothing to do), outbox relays take their
+    rows with SKIP LOCKED, consumers of one service share its queues (and record each event
+    id in the handler's transaction, so a redelivery has no second effect), caches only ever
+    hold what any process may serve. This process only waits: a signal is passed on to every
+    worker, and a worker stopping on its own stops the others (the supervisor — make run,
+    compose, Kubernetes — then restarts the whole)."""
+    if workers <= 1:
+        _serve(app, host=host, port=port, reuse_port=False)
+        return 0
+    children: dict[int, int] = {}
+    for index in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve, then leave without running the parent's code
+            code = 1
+            try:
+                app[WORKER] = index
+                _serve(app, host=host, port=port, reuse_port=True)
+                code = 0
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children[pid] = index
+    log.info("serving with %d workers", workers, extra={"pids": sorted(children)})
+    return _supervise(children)
+
+
+def _serve(app: web.Application, *, host: str, port: int, reuse_port: bool) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         web.run_app(app, host=host, port=port, access_log=None, print=None,
-                    shutdown_timeout=5)
+                    shutdown_timeout=5, reuse_port=reuse_port or None)
+
+
+def _supervise(children: dict[int, int]) -> int:
+    """Wait for the workers; pass SIGINT/SIGTERM on; one stopping alone stops them all."""
+    stopping = False
+    code = 0
+
+    def stop(signum: int = signal.SIGTERM, frame: object = None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        index = children.pop(pid, None)
+        if index is not None and not stopping:
+            log.error("worker %d stopped on its own (status %d): stopping the others",
+                      index, status)
+            code = 1
+            stop()
+    return code

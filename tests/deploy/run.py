@@ -50,8 +50,9 @@ PIDFILE = DOCKER_DIR / "dockerd.pid"
 PROJECT = "portailtest"
 PUBLIC = "https://127.0.0.1:18443"
 PLAIN = "http://127.0.0.1:18088"
-METRICS = {"gateway": 19080, "auth": 19081, "families": 19082, "reservations": 19083,
-           "billing": 19084, "notifier": 19085}
+# The gateway runs two workers (GATEWAY_WORKERS in compose.yaml): one /metrics port each.
+METRICS = {"gateway": 19090, "gateway, second worker": 19091, "auth": 19081,
+           "families": 19082, "reservations": 19083, "billing": 19084, "notifier": 19085}
 DEMO_PARENT = "parent.demo@example.org"
 DEMO_PASSWORD = "demo-portail-2026"
 BUILD_EXTRA = ROOT / "deploy" / "build-extra"

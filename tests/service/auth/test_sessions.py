@@ -3,6 +3,7 @@
 import statistics
 import time
 import uuid
+from datetime import timedelta
 
 import jwt
 
@@ -129,11 +130,19 @@ async def test_refresh_rotates_the_refresh_token(auth: Auth) -> None:
     assert status == 200
 
 
+async def age_rotation(auth: Auth, seconds: float) -> None:
+    """Move every rotation `seconds` back in time (past the concurrent-request grace)."""
+    async with auth.db.acquire() as conn:
+        await conn.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - $1::interval "
+                           "WHERE rotated_at IS NOT NULL", timedelta(seconds=seconds))
+
+
 async def test_reused_refresh_token_revokes_the_whole_session(auth: Auth) -> None:
     account = await auth.create_account()
     first = await auth.login(account["email"])
     _, second, _ = await auth.call("POST", "/sessions/refresh",
                                    json_body={"refresh_token": first["refresh_token"]})
+    await age_rotation(auth, auth.settings.refresh_reuse_grace_seconds + 1)
     status, _, _ = await auth.call("POST", "/sessions/refresh",
                                    json_body={"refresh_token": first["refresh_token"]})
     assert status == 401
@@ -237,3 +246,27 @@ async def test_login_takes_similar_time_for_unknown_accounts_and_wrong_passwords
         unknown.append(await timed(auth.new_email("nobody")))
     a, b = statistics.median(wrong), statistics.median(unknown)
     assert max(a, b) / min(a, b) < 3
+
+
+async def test_a_refresh_token_presented_again_at_once_is_a_concurrent_request_not_a_theft(
+        auth: Auth) -> None:
+    """Two requests of one browser refreshing together through two gateway processes: both
+    get tokens of the same session; the reuse only counts as theft after the grace."""
+    account = await auth.create_account()
+    first = await auth.login(account["email"])
+    answers = [await auth.call("POST", "/sessions/refresh",
+                               json_body={"refresh_token": first["refresh_token"]})
+               for _ in range(2)]
+    assert [status for status, _, _ in answers] == [200, 200]
+    sids = {jwt.decode(body["access_token"], options={"verify_signature": False})["sid"]
+            for _, body, _ in answers}
+    assert len(sids) == 1
+    for _, body, _ in answers:  # each newer token works
+        status, _, _ = await auth.call("GET", "/me", token=body["access_token"])
+        assert status == 200
+    await age_rotation(auth, auth.settings.refresh_reuse_grace_seconds + 1)
+    status, _, _ = await auth.call("POST", "/sessions/refresh",
+                                   json_body={"refresh_token": first["refresh_token"]})
+    assert status == 401
+    status, _, _ = await auth.call("GET", "/me", token=answers[0][1]["access_token"])
+    assert status == 401
