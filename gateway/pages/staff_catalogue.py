@@ -15,13 +15,14 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from gateway import keys
-from gateway.messages import ESTABLISHMENT_KINDS, SCHOOL_LEVELS, WEEKDAYS
+from gateway.messages import ESTABLISHMENT_KINDS, SCHOOL_LEVELS
 from gateway.pages.staff import T, render_staff, staff_load, staff_session, uuid_in, uuid_query
 from gateway.pages.staff_reservations import BASE
 from gateway.render import Form, flash, redirect
 from gateway.session import upstream
 from gateway.templating import PARIS
 from services.common.errors import NotFound, Problem, Unauthorized
+from services.common.formats import WEEKDAYS
 from services.common.validation import digits
 
 routes = web.RouteTableDef()
