@@ -35,6 +35,7 @@ class Mail:
     sender: str
     subject: str
     text: str
+    html: str | None
 
 
 def _parse(key: str, path: Path) -> Mail:
@@ -46,9 +47,10 @@ def _parse(key: str, path: Path) -> Mail:
         date = datetime.fromtimestamp(path.stat().st_mtime, PARIS)
     body = message.get_body(preferencelist=("plain", "html"))
     text = body.get_content() if body is not None else ""
+    html = message.get_body(preferencelist=("html",))
     return Mail(key=key, date=date, to=str(message.get("To", "")),
                 sender=str(message.get("From", "")), subject=str(message.get("Subject", "")),
-                text=str(text))
+                text=str(text), html=str(html.get_content()) if html is not None else None)
 
 
 def _files(maildir: Path) -> dict[str, Path]:
@@ -96,8 +98,7 @@ async def mails(request: web.Request) -> web.StreamResponse:
     return render(request, "dev/mails.html", {"mails": found, "maildir": maildir})
 
 
-@routes.get("/dev/mails/{key}")
-async def mail(request: web.Request) -> web.StreamResponse:
+async def _found(request: web.Request) -> Mail:
     request[NO_REFERRER] = True
     key = request.match_info["key"]
     if not _KEY.match(key):
@@ -105,4 +106,24 @@ async def mail(request: web.Request) -> web.StreamResponse:
     found = await asyncio.to_thread(_read_one, request.app[keys.SETTINGS].maildir, key)
     if found is None:
         raise NotFound("Ce message n'existe pas.")
+    return found
+
+
+@routes.get("/dev/mails/{key}")
+async def mail(request: web.Request) -> web.StreamResponse:
+    found = await _found(request)
     return render(request, "dev/mail.html", {"mail": found, "body": linkify(found.text)})
+
+
+# The mail's own HTML as a mail client shows it: sandboxed (no script, no form, its own
+# origin), nothing fetched, its inline styles allowed.
+HTML_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@routes.get("/dev/mails/{key}/html")
+async def mail_html(request: web.Request) -> web.StreamResponse:
+    found = await _found(request)
+    if found.html is None:
+        raise NotFound("Ce message n'a pas de version HTML.")
+    return web.Response(text=found.html, content_type="text/html",
+                        headers={"Content-Security-Policy": HTML_CSP})

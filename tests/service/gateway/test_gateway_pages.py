@@ -28,8 +28,15 @@ async def test_forgot_page_confirms_the_same_way_for_unknown_addresses(
     assert resp.headers["Location"] == "/mot-de-passe-oublie/envoye"
     _, html = await browser.get("/mot-de-passe-oublie/envoye")
     text = unescape(html)
-    assert "Si un compte existe pour cette adresse, un e-mail vient d'être envoyé." in text
+    assert "Si un compte existe pour cette adresse, un e-mail vient de lui être envoyé." in text
     assert '<a class="button" href="/connexion">OK</a>' in html
+    # Named as the login page names the link, and what the mail holds (issue 10, point 1).
+    assert "<h1>Identifiant ou Mot de passe oublié ?</h1>" in text
+    text = " ".join(text.split())
+    assert "vous rappelle votre identifiant" in text
+    assert "un lien pour choisir un nouveau mot de passe" in text
+    assert "nous n'envoyons jamais de mot de passe par e-mail" in text
+    assert "Le lien est valable 30 minutes et ne sert qu'une seule fois." in text
 
 
 async def test_unknown_reset_link_shows_a_page_to_ask_again(browser: Browser) -> None:
@@ -175,6 +182,13 @@ async def test_dev_mails_lists_the_mails_with_their_links(
     resp, message = await browser.get(row.group(1))
     assert resp.status == 200
     assert re.search(r'<a href="http://127\.0\.0\.1:\d+/mot-de-passe/nouveau\?jeton=', message)
+    # The HTML version too, as a mail client shows it, sandboxed (issue 10, point 9).
+    html_link = f'{row.group(1)}/html'
+    assert f'href="{html_link}"' in message
+    resp, version = await browser.get(html_link)
+    assert resp.status == 200 and resp.content_type == "text/html"
+    assert resp.headers["Content-Security-Policy"].startswith("sandbox;")
+    assert "Choisir un nouveau mot de passe" in version and "<body" in version
 
 
 async def test_dev_mails_unknown_message_is_404(browser: Browser) -> None:
