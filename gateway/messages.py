@@ -222,3 +222,43 @@ KIND_WORDS: dict[str, dict[str, str]] = {
     },
 }
 ESTABLISHMENT_KINDS = {"accueil_de_loisirs": "Accueil de loisirs", "periscolaire": "Périscolaire"}
+
+# ---- fields named in an error summary (issue 10, point 3) --------------------------------------
+# « Téléphone portable du responsable 2 : … »: a summary never repeats a bare message.
+FIELD_LABELS = {
+    "name": "Nom de la famille", "address.line1": "Adresse",
+    "address.line2": "Complément d'adresse", "address.postal_code": "Code postal",
+    "address.city": "Commune", "phone_home": "Téléphone du domicile",
+    "phone_mobile": "Téléphone portable", "phone_work": "Téléphone professionnel",
+    "caf_number": "Numéro d'allocataire CAF", "qf": "Quotient familial (QF)",
+    "email": "Adresse mail",
+    # A child's file.
+    "last_name": "Nom", "first_name": "Prénom", "birth_date": "Date de naissance",
+    "sex": "Sexe", "school": "École", "school_level": "Classe",
+    "diet": "Régime alimentaire", "diet_detail": "Précision sur le régime alimentaire",
+    "allergies": "Allergies", "pai": "PAI", "pai_details": "Détails du PAI",
+    "doctor_name": "Médecin traitant", "doctor_phone": "Téléphone du médecin",
+    "image_rights_consent": "Droit à l'image",
+    "allowed_to_leave_alone": "Autorisé(e) à partir seul(e)",
+}
+PERSON_LABELS = {
+    "civility": "Civilité", "last_name": "Nom", "first_name": "Prénom",
+    "relationship": "Lien avec l'enfant", "phone_mobile": "Téléphone portable",
+    "phone_home": "Téléphone du domicile", "phone_work": "Téléphone professionnel",
+    "email": "Adresse mail", "employer": "Employeur", "name": "Nom et prénom",
+    "phone": "Téléphone",
+}
+PERSON_OWNERS = {"guardians": "du responsable {}",
+                 "emergency_contacts": "de la personne à prévenir {}",
+                 "authorized_pickups": "de la personne autorisée {}"}
+
+
+def field_label(name: str) -> str | None:
+    """The French name of a family or child form field, a person's row numbered from 1
+    (`guardians.1.phone_mobile` → « Téléphone portable du responsable 2 »)."""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] in PERSON_OWNERS and parts[1].isdecimal():
+        label = PERSON_LABELS.get(parts[2])
+        owner = PERSON_OWNERS[parts[0]].format(int(parts[1]) + 1)
+        return f"{label} {owner}" if label else None
+    return FIELD_LABELS.get(name)

@@ -1,7 +1,7 @@
 """Rendering pages: templates with the common context, forms and their errors, HTML errors."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -108,6 +108,13 @@ class Form:
                     self.summary.append(line)
         if (not problem.errors or not self.errors) and problem.title not in self.summary:
             self.summary.insert(0, problem.title)
+
+    def name_fields(self, label_of: Callable[[str], str | None]) -> "Form":
+        """Name in the summary every field in error that the service did not name."""
+        for name in self.errors:
+            if name not in self.labels and (label := label_of(name)):
+                self.labels[name] = label
+        return self
 
 
 async def read_form(request: web.Request, *names: str) -> Form:

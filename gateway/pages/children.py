@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway import keys
-from gateway.messages import DIETS, SCHOOL_LEVELS, SEXES
+from gateway.messages import DIETS, SCHOOL_LEVELS, SEXES, field_label
 from gateway.pages.family import nothing_changed, parent_family, pending_of, read_fields, version_of
 from gateway.render import PARENT_HOME, Form, flash, redirect, render
 from gateway.session import upstream
@@ -109,6 +109,7 @@ async def add(request: web.Request) -> web.StreamResponse:
         raise
     except Problem as problem:
         form.fail(problem, CHILD_FIELDS)
+        form.name_fields(field_label)
         return render(request, "family/child_form.html",
                       {**form_context(form), "child": None}, status=problem.status)
     flash(request, "child_add_requested")
@@ -162,6 +163,7 @@ async def change(request: web.Request) -> web.StreamResponse:
             return edit_page(request, child, form, version=version, notice=problem.title,
                              status=problem.status)
         form.fail(problem, CHILD_FIELDS)
+        form.name_fields(field_label)
         return edit_page(request, child, form, version=version, status=problem.status)
     flash(request, "request_withdrawn" if answer.get("state") == "withdrawn"
           else "child_change_requested")

@@ -13,7 +13,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from gateway import keys
-from gateway.messages import CIVILITIES, REQUEST_STATES, REQUEST_SUBJECTS
+from gateway.messages import CIVILITIES, REQUEST_STATES, REQUEST_SUBJECTS, field_label
 from gateway.render import PARENT_HOME, Form, flash, redirect, render
 from gateway.session import require_session, upstream
 from gateway.templating import PARIS
@@ -151,6 +151,7 @@ class Submission:
             problem.errors = [{**e, "field": self.form_field(str(e.get("field", "")))}
                               for e in problem.errors]
         form.fail(problem, names)
+        form.name_fields(field_label)
 
 
 def _persons(values: Mapping[str, str], spec: ListSpec) -> tuple[list[dict[str, str]], list[int]]:

@@ -153,6 +153,24 @@ async def test_an_error_lands_on_its_row_even_after_an_empty_one(parent: Browser
     assert 'id="f-emergency_contacts.1.phone-error"' in html
 
 
+async def test_the_summary_names_each_field_in_error(parent: Browser) -> None:
+    # Issue 10, point 3: « Téléphone portable du responsable 2 : … », never a bare message
+    # twice.
+    status, html = await change_family(
+        parent, guardians__1__civility="Mme", guardians__1__last_name="Durand",
+        guardians__1__first_name="Alice", guardians__1__relationship="Mère",
+        guardians__1__phone_mobile="12", emergency_contacts__1__name="Jean Voisin")
+    assert status == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert summary
+    items = [" ".join(text_of(li).split())
+             for li in re.findall(r"<li>(.*?)</li>", summary.group(0), re.S)]
+    assert any(i.startswith("Téléphone portable du responsable 2 : ") for i in items), items
+    assert "Lien avec l'enfant de la personne à prévenir 2 : Ce champ est obligatoire." in items
+    assert "Téléphone de la personne à prévenir 2 : Ce champ est obligatoire." in items
+    assert len(items) == len(set(items))
+
+
 async def test_a_filled_row_adds_a_person(parent: Browser, stack: Stack,
                                           family: Family) -> None:
     status, _ = await change_family(parent, authorized_pickups__0__name="Anne Dupuis",

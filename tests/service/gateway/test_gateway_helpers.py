@@ -54,3 +54,13 @@ def test_upstream_problem_without_body_falls_back_to_our_french_title() -> None:
     problem = problem_from(410, None)
     assert isinstance(problem, Gone)
     assert problem.title == "Ce lien n'est plus valide."
+
+
+def test_form_fields_are_named_for_the_error_summary() -> None:
+    from gateway.messages import field_label
+    assert field_label("guardians.1.phone_mobile") == "Téléphone portable du responsable 2"
+    assert field_label("authorized_pickups.0.name") == "Nom et prénom de la personne autorisée 1"
+    assert field_label("address.postal_code") == "Code postal"
+    assert field_label("doctor_phone") == "Téléphone du médecin"
+    assert field_label("guardians.x.phone_mobile") is None
+    assert field_label("inconnu") is None
