@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -23,7 +23,15 @@ from gateway.messages import (
     LINE_KINDS,
     LINE_STATES,
 )
-from gateway.pages.staff import T, render_staff, staff_load, staff_session, uuid_in, uuid_query
+from gateway.pages.staff import (
+    T,
+    list_load,
+    render_staff,
+    staff_load,
+    staff_session,
+    uuid_in,
+    uuid_query,
+)
 from gateway.render import STAFF_HOME, Form, flash, read_form, redirect, safe_next
 from gateway.session import upstream
 from services.common.errors import BadRequest, Problem, Unauthorized
@@ -91,7 +99,9 @@ def queue_page(request: web.Request, data: T, *, failed: Mapping[str, Form] | No
 
 
 async def load_queue(request: web.Request, establishment_id: uuid.UUID | None,
-                     cursor: str | None) -> T:
+                     cursor: str | None) -> T | web.Response:
+    """The queue's page (a page link the service refuses: the French error page that leads
+    back to the first page)."""
     client = request.app[keys.CLIENTS].reservations
 
     async def load(token: str) -> T:
@@ -100,14 +110,27 @@ async def load_queue(request: web.Request, establishment_id: uuid.UUID | None,
             catalogue(request, token))
         return {"queue": queue, **options, "establishment_id": establishment_id}
 
-    return await staff_load(request, load)
+    first = f"{REQUESTS}?{urlencode({'etablissement': establishment_id})}" \
+        if establishment_id else REQUESTS
+    return await list_load(request, load, first)
 
 
 @routes.get(REQUESTS)
 async def requests_queue(request: web.Request) -> web.StreamResponse:
     data = await load_queue(request, uuid_query(request, "etablissement"),
                             request.query.get("curseur") or None)
+    if isinstance(data, web.Response):
+        return data
     return queue_page(request, data)
+
+
+def filter_of(back: str) -> uuid.UUID | None:
+    """The establishment the queue was filtered on, from the page the form came from."""
+    values = parse_qs(urlsplit(back).query).get("etablissement", [""])
+    try:
+        return uuid.UUID(values[0])
+    except ValueError:
+        return None
 
 
 @routes.post(DECISION)
@@ -131,7 +154,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
         raise
     except Problem as problem:
         form.fail(problem, ("comment",))
-        data = await load_queue(request, uuid_query(request, "etablissement"), None)
+        data = await load_queue(request, filter_of(back), None)
+        assert not isinstance(data, web.Response)  # no cursor: the first page
         if all(str(item.get("line_id")) != str(line_id) for item in data["queue"]["items"]):
             raise problem from None  # decided already or unknown: the French error page
         return queue_page(request, data, failed={str(line_id): form}, status=problem.status)

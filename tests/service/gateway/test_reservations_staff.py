@@ -14,8 +14,8 @@ import pytest
 
 from services.common import keys as common_keys
 from services.common.dates import PARIS, today
-from tests.e2e.stack import Stack
-from tests.service.gateway.conftest import Browser
+from tests.e2e.stack import Stack, gateway_server
+from tests.service.gateway.conftest import Browser, browser_session
 from tests.service.gateway.family_support import Family, errors_in, staff_account, text_of
 from tests.service.gateway.reservations_support import (
     Service,
@@ -29,6 +29,7 @@ from tests.service.gateway.reservations_support import (
     staff_service,
 )
 from tests.service.gateway.test_reservations_access import routes_of
+from tests.support import free_port
 
 ID = str(uuid.uuid4())
 EST, UNIT, PERIOD = (str(uuid.uuid4()) for _ in range(3))
@@ -468,3 +469,36 @@ async def test_a_period_is_made_through_the_pages_with_each_refusal_by_its_field
     overrides = (await service.call("GET", f"/periods/{period_id}"))["overrides"]
     assert [(o["unit_id"], o["date"], o["capacity"]) for o in overrides] == [
         (matin, monday.isoformat(), 4)]
+
+
+async def test_a_page_link_the_service_refuses_leads_back_to_the_first_page(
+        agent: Browser, site: Site) -> None:
+    resp, html = await agent.get(f"{queue_url(site)}&curseur=pas-un-curseur")
+    assert resp.status == 400
+    assert "Le lien de pagination est invalide." in html
+    assert f'href="{queue_url(site)}"' in html
+
+
+async def test_the_attendance_list_shows_without_families_and_says_so(
+        stack: Stack, service: Service) -> None:
+    site = await new_site(service)
+    day = automatic_day()
+    family = await known_family(stack, "Léa")
+    assert (await book(stack, family, site, "Léa", [(day, "MATIN")]))["state"] == "accepted"
+    account = await staff_account(stack)
+    query = f"etablissement={site.id}&date={day.isoformat()}"
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    async with gateway_server(stack, families_url=nowhere) as alone, \
+            browser_session() as http:
+        agent = Browser(http, str(alone.make_url("")).rstrip("/"))
+        await agent.login(account["email"], account["password"])
+        resp, html = await agent.get(f"{BASE}/presences?{query}")
+        assert resp.status == 200
+        text = text_of(html)
+        assert "Testeur Léa" in text
+        assert "Les informations de santé (PAI, allergies) ne peuvent pas être affichées" in text
+        async with agent.http.get(agent.url(f"{BASE}/presences.csv?{query}")) as download:
+            raw = await download.read()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1] == ["Testeur", "Léa", "04/03/2019", "Matin", "inconnu", "inconnu",
+                       "inconnu", "inconnu"]
