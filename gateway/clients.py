@@ -3,6 +3,7 @@ become our own `Problem`s (same status, type and French title), outages a 503.""
 
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,6 +128,48 @@ class Upstream:
         if status >= 400:
             raise problem_from(status, body, retry_after=retry_after)
         return status, body
+
+
+    async def download(self, path: str, *, token: str, max_bytes: int = 20 * 1024 * 1024
+                       ) -> tuple[bytes, str]:
+        """A document (PDF) of the service and its file name, relayed as the service made it
+        (never rendered here); errors as `call` raises them."""
+        headers = {"Accept": f"application/pdf, {PROBLEM_JSON}",
+                   "Authorization": f"Bearer {token}"}
+        http = self.app[common_keys.HTTP]
+        try:
+            async with http.get(self.base_url + path, headers=headers,
+                                timeout=self.timeout) as resp:
+                if resp.status >= 400 or resp.content_type != "application/pdf":
+                    text = await resp.text()
+                    status = resp.status
+                else:
+                    data = await resp.content.read(max_bytes + 1)
+                    if len(data) > max_bytes:
+                        raise ServiceUnavailable()
+                    return data, _filename(resp.headers.get("Content-Disposition"))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("upstream unreachable",
+                        extra={"upstream": self.name, "path": path, "error": repr(exc)})
+            raise ServiceUnavailable() from exc
+        if status >= 500 or status < 400:
+            log.warning("upstream error", extra={"upstream": self.name, "path": path,
+                                                 "status": status})
+            raise ServiceUnavailable()
+        try:
+            body = loads(text) if text else None
+        except ValueError:
+            body = None
+        raise problem_from(status, body)
+
+
+_FILENAME = re.compile(r'filename="([A-Za-z0-9._-]{1,120})"')
+
+
+def _filename(disposition: str | None) -> str:
+    """The service's file name when it is a plain one, else a safe default."""
+    found = _FILENAME.search(disposition or "")
+    return found.group(1) if found else "document.pdf"
 
 
 class _Loose(BaseModel):
@@ -507,6 +550,121 @@ class ReservationsClient(Upstream):
         return _objects(body.get("items"))
 
 
+class BillingClient(Upstream):
+    """Invoices, credit notes, payments and documents (docs/contracts.md, billing). Answers
+    pass through as JSON: every amount, state and rule is the service's, and so are its French
+    messages. Parents reach only their own family's paths (the service checks it too)."""
+
+    def _family(self, family_id: uuid.UUID, tail: str) -> str:
+        return f"/families/{family_id}/{tail}"
+
+    # ---- a family's own (parent; staff for any family) ----
+
+    async def invoices(self, token: str, family_id: uuid.UUID, *, cursor: str | None = None,
+                       state: str | None = None, limit: int | None = None) -> dict[str, Any]:
+        """`{items: [invoice summary], next_cursor}`, newest first."""
+        body = _object(await self.call("GET", self._family(family_id, "invoices"), token=token,
+                                       params=_query(cursor=cursor, state=state,
+                                                     limit=str(limit) if limit else None)))
+        return {"items": _objects(body.get("items")), "next_cursor": body.get("next_cursor")}
+
+    async def invoice(self, token: str, family_id: uuid.UUID, invoice_id: uuid.UUID
+                      ) -> dict[str, Any]:
+        return _object(await self.call(
+            "GET", self._family(family_id, f"invoices/{invoice_id}"), token=token))
+
+    async def payments(self, token: str, family_id: uuid.UUID, *, cursor: str | None = None,
+                       limit: int | None = None) -> dict[str, Any]:
+        body = _object(await self.call("GET", self._family(family_id, "payments"), token=token,
+                                       params=_query(cursor=cursor,
+                                                     limit=str(limit) if limit else None)))
+        return {"items": _objects(body.get("items")), "next_cursor": body.get("next_cursor")}
+
+    async def payment(self, token: str, family_id: uuid.UUID, payment_id: uuid.UUID
+                      ) -> dict[str, Any]:
+        return _object(await self.call(
+            "GET", self._family(family_id, f"payments/{payment_id}"), token=token))
+
+    async def verify_payment(self, token: str, family_id: uuid.UUID, payment_id: uuid.UUID
+                             ) -> dict[str, Any]:
+        """Billing asks PayFiP now (the payer is back) and answers the payment as it stands."""
+        return _object(await self.call(
+            "POST", self._family(family_id, f"payments/{payment_id}/verification"),
+            token=token))
+
+    async def pay_invoice(self, token: str, family_id: uuid.UUID, invoice_id: uuid.UUID, *,
+                          body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`{payment, redirect_url}`: an online payment started (`body` `{amount_cents?}`:
+        in full by default); send the payer there."""
+        return _object(await self.call(
+            "POST", self._family(family_id, f"invoices/{invoice_id}/payments"), token=token,
+            json=body or {}))
+
+    async def balance(self, token: str, family_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("GET", self._family(family_id, "balance"), token=token))
+
+    async def tax_certificates(self, token: str, family_id: uuid.UUID) -> list[dict[str, Any]]:
+        body = _object(await self.call("GET", self._family(family_id, "tax-certificates"),
+                                       token=token))
+        return _objects(body.get("items"))
+
+    async def invoice_pdf(self, token: str, family_id: uuid.UUID | None,
+                          invoice_id: uuid.UUID) -> tuple[bytes, str]:
+        """The invoice's PDF and its file name (`family_id` None: staff's route)."""
+        tail = f"invoices/{invoice_id}/pdf"
+        return await self.download(self._family(family_id, tail) if family_id else "/" + tail,
+                                   token=token)
+
+    async def credit_note_pdf(self, token: str, family_id: uuid.UUID | None,
+                              credit_note_id: uuid.UUID) -> tuple[bytes, str]:
+        tail = f"credit-notes/{credit_note_id}/pdf"
+        return await self.download(self._family(family_id, tail) if family_id else "/" + tail,
+                                   token=token)
+
+    async def tax_certificate_pdf(self, token: str, family_id: uuid.UUID, year: int,
+                                  child_id: uuid.UUID) -> tuple[bytes, str]:
+        return await self.download(
+            self._family(family_id, f"tax-certificates/{year}/{child_id}/pdf"), token=token)
+
+    async def notify(self, idop: str) -> None:
+        """PayFiP's notification, passed on: billing only asks PayFiP (no token needed)."""
+        await self.call("POST", "/payfip/notifications", json={"idop": idop})
+
+    # ---- staff ----
+
+    async def preview(self, token: str, *, month: str, cursor: str | None = None
+                      ) -> dict[str, Any]:
+        return _object(await self.call("GET", "/invoicing/preview", token=token,
+                                       params=_query(month=month, cursor=cursor)))
+
+    async def run(self, token: str, *, month: str) -> dict[str, Any]:
+        return _object(await self.call("POST", "/invoicing/runs", token=token,
+                                       json={"month": month}))
+
+    async def all_invoices(self, token: str, *, family_id: uuid.UUID | None = None,
+                           month: str | None = None, state: str | None = None,
+                           cursor: str | None = None) -> dict[str, Any]:
+        body = _object(await self.call("GET", "/invoices", token=token, params=_query(
+            family_id=family_id, month=month, state=state, cursor=cursor)))
+        return {"items": _objects(body.get("items")), "next_cursor": body.get("next_cursor")}
+
+    async def staff_invoice(self, token: str, invoice_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("GET", f"/invoices/{invoice_id}", token=token))
+
+    async def credit_note(self, token: str, invoice_id: uuid.UUID, *, reason: str,
+                          item_ids: list[str] | None) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/invoices/{invoice_id}/credit-notes",
+                                       token=token,
+                                       json={"reason": reason, "item_ids": item_ids}))
+
+    async def record_payment(self, token: str, family_id: uuid.UUID, body: dict[str, Any]
+                             ) -> dict[str, Any]:
+        """A payment received by staff (chèque, espèces, CESU, chèques vacances,
+        prélèvement), validated at once."""
+        return _object(await self.call("POST", self._family(family_id, "payments/offline"),
+                                       token=token, json=body))
+
+
 @dataclass(frozen=True)
 class Clients:
     """Every upstream the gateway talks to; add a field (and a line below) per new service."""
@@ -514,6 +672,7 @@ class Clients:
     auth: AuthClient
     families: FamiliesClient
     reservations: ReservationsClient
+    billing: BillingClient
 
 
 def make_clients(app: web.Application) -> Clients:
@@ -524,5 +683,6 @@ def make_clients(app: web.Application) -> Clients:
         families=FamiliesClient(app, settings.families_url, name="families", timeout=timeout),
         reservations=ReservationsClient(app, settings.reservations_url, name="reservations",
                                         timeout=timeout),
+        billing=BillingClient(app, settings.billing_url, name="billing", timeout=timeout),
     )
 

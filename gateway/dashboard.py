@@ -30,9 +30,11 @@ class Dashboard(BaseModel):
     pending_children: list[dict[str, Any]] = Field(default_factory=list)
     # The family's latest reservations (first page, newest first), lines included.
     reservations: list[dict[str, Any]] = Field(default_factory=list)
-    # Filled by the billing service once it exists.
+    # The family's latest invoices and payments (first page, newest first), and the tax
+    # certificates (attestations fiscales) it may download.
     invoices: list[dict[str, Any]] = Field(default_factory=list)
     payments: list[dict[str, Any]] = Field(default_factory=list)
+    tax_certificates: list[dict[str, Any]] = Field(default_factory=list)
     # Sections whose service could not answer just now.
     unavailable: list[str] = Field(default_factory=list)
 
@@ -71,10 +73,26 @@ async def _reservations(clients: Clients, token: str, who: Principal) -> dict[st
     return {"reservations": page["items"]}
 
 
+async def _billing(clients: Clients, token: str, who: Principal) -> dict[str, Any]:
+    if who.family_id is None:
+        return {}
+    billing = clients.billing
+    invoices, payments, certificates = await asyncio.gather(
+        billing.invoices(token, who.family_id, limit=DASHBOARD_ITEMS),
+        billing.payments(token, who.family_id, limit=DASHBOARD_ITEMS),
+        billing.tax_certificates(token, who.family_id))
+    return {"invoices": invoices["items"], "payments": payments["items"],
+            "tax_certificates": certificates}
+
+
+# How many invoices and payments the dashboard shows (the rest: « Toutes mes factures »).
+DASHBOARD_ITEMS = 5
+
 SECTIONS: list[Section] = [
     Section("family", _family, {"family": None}),
     Section("children", _children, {"children": [], "pending_children": []}),
     Section("reservations", _reservations, {"reservations": []}),
+    Section("billing", _billing, {"invoices": [], "payments": [], "tax_certificates": []}),
 ]
 
 

@@ -262,3 +262,65 @@ def field_label(name: str) -> str | None:
         owner = PERSON_OWNERS[parts[0]].format(int(parts[1]) + 1)
         return f"{label} {owner}" if label else None
     return FIELD_LABELS.get(name)
+
+
+# ---- billing (guide §10–§11) -----------------------------------------------------------------
+# Codes are the billing service's; these are the words and icons parents and staff read.
+
+FLASH.update({
+    # Staff.
+    "invoicing_done": ("La facturation du mois est émise. Chaque famille est informée de sa "
+                       "nouvelle facture par e-mail.",),
+    "invoicing_nothing": ("Il n'y avait rien à facturer : tout ce qui est facturable ce mois-ci "
+                          "l'est déjà.",),
+    "credit_note_issued": ("L'avoir est émis. Le montant dû par la famille est diminué "
+                           "d'autant.",),
+    "payment_recorded": ("Le règlement est enregistré et affecté aux factures. La famille en "
+                         "est informée par e-mail.",),
+})
+
+# An invoice's state → (icon, label, explanation for the legend) (guide §10).
+INVOICE_STATES: dict[str, tuple[str, str, str]] = {
+    "to_pay": ("pending", "À régler", "la facture attend votre règlement avant sa date "
+                                       "d'échéance"),
+    "partially_paid": ("info", "Partiellement réglée",
+                       "une partie est réglée, le reste est à régler"),
+    "paid": ("success", "Réglée", "la facture est entièrement réglée"),
+    "overdue": ("error", "En retard", "la date d'échéance est passée : merci de la régler "
+                                      "dès que possible"),
+    "cancelled": ("cancel", "Annulée", "la facture est entièrement annulée par un avoir"),
+}
+# A payment's state → (icon, label, explanation for the legend) (guide §10).
+PAYMENT_STATES: dict[str, tuple[str, str, str]] = {
+    "pending": ("pending", "En cours", "le service de paiement n'a pas encore confirmé le "
+                                       "paiement"),
+    "validated": ("success", "Validé", "le paiement est reçu et affecté à vos factures"),
+    "refused": ("refused", "Refusé", "le paiement n'a pas abouti : rien n'a été débité"),
+    "cancelled": ("cancel", "Annulé", "le paiement a été abandonné ou n'a pas été terminé à "
+                                      "temps : rien n'a été débité"),
+    "refunded": ("info", "Remboursé", "le paiement vous a été remboursé"),
+}
+PAYMENT_METHODS = {
+    "online": "Paiement en ligne (carte bancaire, PayFiP)",
+    "cheque": "Chèque",
+    "cash": "Espèces",
+    "cesu": "CESU",
+    "holiday_vouchers": "Chèques vacances",
+    "direct_debit": "Prélèvement",
+}
+# What the return page says once the payer is back from PayFiP, by the payment's state.
+PAYMENT_RETURN: dict[str, tuple[str, str, str]] = {
+    "validated": ("success", "Paiement validé",
+                  "Votre paiement est validé. Merci ! Un e-mail de confirmation vous est "
+                  "envoyé."),
+    "pending": ("pending", "Paiement en cours",
+                "Le service de paiement n'a pas encore confirmé votre paiement. Cette page "
+                "sera à jour dans quelques instants : actualisez-la."),
+    "refused": ("error", "Paiement refusé",
+                "Votre paiement a été refusé : rien n'a été débité. Vous pouvez réessayer ou "
+                "régler autrement."),
+    "cancelled": ("info", "Paiement abandonné",
+                  "Vous avez abandonné le paiement (ou il n'a pas été terminé à temps) : rien "
+                  "n'a été débité."),
+    "refunded": ("info", "Paiement remboursé", "Ce paiement vous a été remboursé."),
+}

@@ -25,6 +25,9 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Paths answered as JSON (problem+json errors, no CSRF form field).
+# Called by other sites, never by a browser with our cookies: no CSRF token (PayFiP's
+# server-to-server notification, which only triggers a check with PayFiP).
+CSRF_EXEMPT = frozenset({"/paiement/payfip/notification"})
 JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -169,7 +172,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     Forms send it as a hidden field, scripts as `X-CSRF-Token`. API calls with a bearer token
     carry no ambient credential, and cookie-less API calls neither (JSON bodies cannot be sent
     cross-site without a CORS preflight we never grant), so only those are exempt."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.path in CSRF_EXEMPT:
         return await handler(request)
     if request.path.startswith("/api/"):
         if bearer_token(request) is not None or not has_session_cookie(request):

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.messages import DIETS, NOT_GIVEN, SCHOOL_LEVELS, SEXES, YES_NO
 from services.common import formats
+from services.common.formats import day_list, euros
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -151,6 +152,22 @@ def capitalize_first(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
-FILTERS = {"capitalize_first": capitalize_first, "french_date": french_date, "nowrap": nowrap,
+def euros_of(value: Any) -> str:
+    """« 1 234,50 € » from integer cents (the services' money); « — » when unknown."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "—"
+    return euros(value)
+
+
+def days_of(value: Any) -> str:
+    """« 1er, 8 et 15 juillet 2027 » from the service's ISO dates."""
+    try:
+        return day_list(value or [])
+    except (TypeError, ValueError):
+        return ""
+
+
+FILTERS = {"euros": euros_of, "day_list": days_of, "capitalize_first": capitalize_first,
+           "french_date": french_date, "nowrap": nowrap,
            "age": age, "family_value": family_value, "long_day": long_day,
            "short_day": short_day, "month_label": month_label}

@@ -2,11 +2,11 @@
 
 from aiohttp import web
 
-from gateway.api import family, me, reservations, session
+from gateway.api import billing, family, me, reservations, session
 
 PREFIX = "/api/v1"
 # Add an area's module here.
-AREAS = [session, me, family, reservations]
+AREAS = [session, me, family, reservations, billing]
 
 
 def setup_api(app: web.Application) -> None:

@@ -5,6 +5,7 @@ from aiohttp import web
 from gateway import keys
 from gateway.pages import (
     account,
+    billing,
     children,
     dashboard,
     devmail,
@@ -14,6 +15,7 @@ from gateway.pages import (
     reservations,
     reservations_list,
     staff,
+    staff_billing,
     staff_catalogue,
     staff_families,
     staff_reservations,
@@ -21,7 +23,8 @@ from gateway.pages import (
 
 # Add an area's module here (its routes are registered in this order).
 AREAS = [account, dashboard, profile, family, children, staff, staff_families,
-         staff_reservations, staff_catalogue, reservations, reservations_list, legal]
+         staff_reservations, staff_catalogue, reservations, reservations_list, billing,
+         staff_billing, legal]
 
 
 def setup_pages(app: web.Application) -> None:

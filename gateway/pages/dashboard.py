@@ -4,6 +4,7 @@ from aiohttp import web
 
 from gateway.dashboard import load_dashboard
 from gateway.messages import RESERVATION_STATES
+from gateway.pages.billing import legends
 from gateway.pages.reservations_list import offers_in, reservation_legend
 from gateway.render import PARENT_HOME, STAFF_HOME, redirect, render
 from gateway.session import require_session
@@ -29,4 +30,6 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         "dashboard": data, "blocks": BLOCKS,
         # The reservations block: its states, their legend and the places offered.
         "reservation_states": RESERVATION_STATES, "reservation_legend": reservation_legend(),
-        "reservation_offers": offers_in(data.reservations)})
+        "reservation_offers": offers_in(data.reservations),
+        # The billing block: the states of invoices and payments and their legends.
+        **legends()})

@@ -1,5 +1,6 @@
 """Demo data (SPEC §9): tariffs by QF for every demo unit, and an issued invoice for the demo
-family (its last month's bookings), partly paid."""
+family (its last month's bookings), partly paid by a cheque recorded at the desk (the rest is
+for the parent to pay online)."""
 
 import uuid
 from datetime import UTC, date, datetime
@@ -10,6 +11,8 @@ import asyncpg
 from services.billing import repo as read_models
 from services.billing.invoicing import repo as invoicing_repo
 from services.billing.invoicing import run
+from services.billing.payments import service as payments
+from services.billing.payments.schemas import OfflinePaymentIn
 from services.billing.settings import Settings
 from services.common.demo import (
     DEMO_CATALOGUE,
@@ -26,6 +29,9 @@ from services.common.demo import (
 )
 
 SEED_ACTOR = "seed-demo"
+# The demo cheque: part of the demo invoice, received at the desk.
+DEMO_CHEQUE_CENTS = 3000
+DEMO_CHEQUE_REFERENCE = "Chèque n° 1234567"
 # Price per bracket (≤ 450, 451–900, > 900), sibling reduction, childcare: by unit label.
 PRICES: dict[str, tuple[tuple[int, int, int], int, bool]] = {
     "Journée": ((800, 1200, 1600), 10, True),
@@ -89,7 +95,7 @@ HAS_LINES = "SELECT 1 FROM lines WHERE family_id = $1 AND billable AND date < $2
 
 async def seed_demo(pool: asyncpg.Pool, settings: Settings) -> dict[str, Any]:
     """Idempotent: tariffs missing are added; the demo invoice is issued once."""
-    created: dict[str, Any] = {"tariffs": 0, "invoice": None}
+    created: dict[str, Any] = {"tariffs": 0, "invoice": None, "payment": None}
     async with pool.acquire() as conn:
         for tariff in demo_tariffs():
             if await invoicing_repo.insert_tariff(conn, uuid.uuid4(), tariff) is not None:
@@ -108,4 +114,10 @@ async def seed_demo(pool: asyncpg.Pool, settings: Settings) -> dict[str, Any]:
         issued = await run.issue(conn, month=month, actor=SEED_ACTOR,
                                  due_days=settings.due_days)
         created["invoice"] = issued.invoices[0] if issued.invoices else None
+        if issued.invoices:
+            payment = await payments.record_offline(conn, family_id=DEMO_FAMILY_ID, body=(
+                OfflinePaymentIn(method="cheque", amount_cents=DEMO_CHEQUE_CENTS,
+                                 received_on=today, reference=DEMO_CHEQUE_REFERENCE)),
+                actor=SEED_ACTOR)
+            created["payment"] = str(payment.id)
     return created

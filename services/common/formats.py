@@ -1,6 +1,8 @@
 """French formats of amounts and months, shared by documents, pages and e-mails."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import groupby
 
 from services.common.dates import PARIS
 
@@ -47,3 +49,15 @@ def short_date(day: date | str) -> str:
     if isinstance(day, str):
         day = date.fromisoformat(day[:10])
     return f"{day:%d/%m/%Y}"
+
+
+def day_list(days: Iterable[date | str]) -> str:
+    """« 1er, 2, 3 et 7 juillet 2027 » (several months: « 30 juin et 1er juillet 2027 »)."""
+    ordered = sorted({date.fromisoformat(d[:10]) if isinstance(d, str) else d for d in days})
+    parts: list[str] = []
+    for (year, month), group in groupby(ordered, key=lambda d: (d.year, d.month)):
+        numbers = ["1er" if d.day == 1 else str(d.day) for d in group]
+        joined = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " et " + \
+            numbers[-1]
+        parts.append(f"{joined} {MONTHS[month - 1]} {year}")
+    return " ; ".join(parts)

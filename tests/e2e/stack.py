@@ -27,6 +27,9 @@ from services.auth import keys as auth_keys
 from services.auth import repo as auth_repo
 from services.auth.app import create_app as create_auth
 from services.auth.settings import Settings as AuthSettings
+from services.billing.app import create_app as create_billing
+from services.billing.seed import seed_demo as seed_billing
+from services.billing.settings import Settings as BillingSettings
 from services.common import keys as common_keys
 from services.common.demo import DEMO_AGENT_EMAIL, DEMO_PARENT_EMAIL, DEMO_PASSWORD
 from services.common.settings import ServiceSettings
@@ -64,6 +67,9 @@ class Part:
     overrides: Callable[["Stack"], dict[str, Any]] = lambda stack: {}
     # Writes the part's demo data (SPEC §9) through its own code, once it runs.
     seed: Callable[[web.Application], Awaitable[Any]] | None = None
+    # Told its own port before it starts (billing: the PayFiP sandbox it serves is addressed
+    # from its settings).
+    own_port: bool = False
 
 
 def _signing_key() -> str:
@@ -84,6 +90,10 @@ async def _seed_reservations(app: web.Application) -> None:
     await seed_reservations(app[common_keys.DB])
 
 
+async def _seed_billing(app: web.Application) -> None:
+    await seed_billing(app[common_keys.DB], app[common_keys.SETTINGS])
+
+
 # The services behind the gateway, started in this order (auth first: it publishes the keys).
 # A new service is one line here (and its URL setting in `gateway_settings`).
 PARTS: list[Part] = [
@@ -92,6 +102,11 @@ PARTS: list[Part] = [
         seed=_seed_auth),
     Part("families", create_families, FamiliesSettings, seed=_seed_families),
     Part("reservations", create_reservations, ReservationsSettings, seed=_seed_reservations),
+    # PayFiP is its own sandbox; it notifies the gateway and sends the payer back there, as
+    # in production.
+    Part("billing", create_billing, BillingSettings, lambda stack: {
+        "public_url": stack.gateway_url, "payment_poll_seconds": 0.5,
+        "payment_first_check_seconds": 0.0}, seed=_seed_billing, own_port=True),
     Part("notifier", create_notifier, NotifierSettings, lambda stack: {
         "smtp_port": stack.smtp_port, "public_url": stack.gateway_url}),
 ]
@@ -130,7 +145,7 @@ class Stack:
             "auth_url": self.url("auth"),
         }
         # Nobody listens there when the stack runs without that service.
-        for part in ("families", "reservations"):
+        for part in ("families", "reservations", "billing"):
             values[f"{part}_url"] = (self.url(part) if part in self.servers
                                      else f"http://127.0.0.1:{free_port()}")
         values.update(overrides)
@@ -226,10 +241,11 @@ async def running_stack(name: str, tmp: Path, *, demo: bool = True) -> AsyncIter
             for part in PARTS:
                 # Parts started before are reached at their test address (never 808x).
                 urls = {f"{started}_url": stack.url(started) for started in stack.servers}
+                port = {"port": free_port()} if part.own_port else {}
                 settings = settings_for(
                     part.settings, database=f"test_{RUN}_{part.name}_{name}",
-                    namespace=stack.namespace, **urls, **part.overrides(stack))
-                server = await _serve(part.create_app(settings=settings))
+                    namespace=stack.namespace, **urls, **port, **part.overrides(stack))
+                server = await _serve(part.create_app(settings=settings), port=port.get("port"))
                 exits.push_async_callback(_stop, server)
                 stack.servers[part.name] = server
             if demo:

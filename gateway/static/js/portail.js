@@ -187,3 +187,60 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 })();
+
+// ---- Invoices (guide §11): « Détail » opens the invoice in a dialog --------------------------
+// Without this script the link opens the invoice's page. With it, the same page is asked for
+// its content alone and shown in a modal dialog (Échap or « Fermer » close it, focus goes back
+// to the link). The page before PayFiP follows its link at once.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element && event.target.closest("a[data-invoice]");
+    var dialog = document.getElementById("invoice-dialog");
+    var body = document.getElementById("invoice-dialog-body");
+    if (!link || !dialog || !body || typeof dialog.showModal !== "function" || !window.fetch ||
+        event.ctrlKey || event.metaKey || event.shiftKey) {
+      return;
+    }
+    event.preventDefault();
+    fetch(link.getAttribute("href"), {
+      headers: { "X-Partial": "invoice" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (!response.ok || type.indexOf("text/html") !== 0 || response.redirected) {
+        throw new Error("unexpected answer");
+      }
+      return response.text();
+    }).then(function (html) {
+      var holder = document.createElement("div");
+      holder.innerHTML = html;
+      var detail = holder.querySelector("#invoice-detail");
+      if (!detail) {
+        throw new Error("no invoice in the answer");
+      }
+      body.replaceChildren(detail);
+      var title = detail.querySelector("#invoice-title");
+      if (title) {
+        dialog.setAttribute("aria-labelledby", "invoice-title");
+        dialog.removeAttribute("aria-label");
+        title.setAttribute("tabindex", "-1");
+      }
+      dialog.returnFocusTo = link;
+      dialog.showModal();
+      if (title) {
+        title.focus();
+      }
+    }).catch(function () {
+      window.location.href = link.getAttribute("href");
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var follow = document.querySelector("a[data-follow]");
+    if (follow) {
+      window.location.assign(follow.getAttribute("href"));
+    }
+  });
+}());

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import asyncpg
 
+from services.billing.seed import DEMO_CHEQUE_CENTS
 from services.billing.settings import Settings
 from services.common.demo import DEMO_FAMILY_ID
 from tests.service.billing.helpers import Billing, fresh_month, line, new_unit
@@ -50,7 +51,8 @@ async def test_the_invoice_command_previews_then_issues_a_month(billing: Billing
     assert status == 2 and "Mois invalide" in message
 
 
-async def test_seed_demo_prices_every_demo_unit_and_invoices_the_demo_family_once() -> None:
+async def test_seed_demo_prices_every_demo_unit_invoices_and_pays_the_demo_family_once(
+) -> None:
     database = f"test_{RUN}_billing_seed"
 
     first = await command("seed-demo", database=database)
@@ -59,12 +61,19 @@ async def test_seed_demo_prices_every_demo_unit_and_invoices_the_demo_family_onc
     assert first[0] == 0 and second[0] == 0, (first, second)
     assert json.loads(first[1])["tariffs"] == 7
     assert json.loads(first[1])["invoice"].startswith("F-")
-    assert json.loads(second[1]) == {"tariffs": 0, "invoice": None}
+    assert json.loads(first[1])["payment"]
+    assert json.loads(second[1]) == {"tariffs": 0, "invoice": None, "payment": None}
     settings = settings_for(Settings, database=database)
     conn = await asyncpg.connect(settings.database_dsn())
     try:
         invoices = await conn.fetch("SELECT family_id, total_cents FROM invoices")
+        payments = await conn.fetch("SELECT family_id, method, state, amount_cents "
+                                    "FROM payments")
     finally:
         await conn.close()
     assert [r["family_id"] for r in invoices] == [DEMO_FAMILY_ID]
-    assert invoices[0]["total_cents"] > 0
+    assert invoices[0]["total_cents"] > DEMO_CHEQUE_CENTS
+    # One payment, part of the invoice: the rest is the demo parent's to pay online.
+    assert [dict(r) for r in payments] == [{"family_id": DEMO_FAMILY_ID, "method": "cheque",
+                                            "state": "validated",
+                                            "amount_cents": DEMO_CHEQUE_CENTS}]

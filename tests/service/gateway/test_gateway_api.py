@@ -64,7 +64,7 @@ async def test_dashboard_without_session_is_401(browser: Browser) -> None:
 
 def missing_parts(stack: Stack) -> list[str]:
     """Sections of services the stack does not run (yet): named unavailable, never an error."""
-    return [] if "reservations" in stack.servers else ["reservations"]
+    return [part for part in ("reservations", "billing") if part not in stack.servers]
 
 
 async def test_dashboard_aggregates_account_family_and_children(browser: Browser,
@@ -76,7 +76,9 @@ async def test_dashboard_aggregates_account_family_and_children(browser: Browser
     assert body["account"]["email"] == DEMO_PARENT_EMAIL
     assert body["family"]["name"] == "Famille Martin"
     assert sorted(c["first_name"] for c in body["children"]) == ["Hugo", "Léa"]
-    assert body["invoices"] == [] and body["payments"] == []
+    # The demo invoice, partly paid by the demo cheque (billing's seed-demo).
+    assert [i["number"][:2] for i in body["invoices"]] == ["F-"]
+    assert [(p["method"], p["state"]) for p in body["payments"]] == [("cheque", "validated")]
     assert body["unavailable"] == missing_parts(stack)
 
 
@@ -97,7 +99,7 @@ async def test_dashboard_answers_without_the_families_service(
         await browser.login(parent["email"], parent["password"])
         page, html = await browser.get("/mon-compte")
         assert page.status == 200
-        assert "Ce service sera bientôt disponible en ligne." in html
+        assert "Mes Factures &amp; Paiements" in html
 
 
 async def test_forgot_password_is_always_202(browser: Browser) -> None:
