@@ -96,6 +96,11 @@ class JwksKeys(KeySource):
 
     async def get(self, kid: str) -> Any:
         if not self._stale(kid):
+            if kid not in self.keys and self._lock.locked():
+                # A fetch is under way (the first one after start, or a rotation): its
+                # answer, not the keys of before it, says whether this kid is auth's.
+                async with self._lock:
+                    pass
             return self.keys.get(kid)
         async with self._lock:
             if self._stale(kid):

@@ -1,5 +1,6 @@
 """Keys come from auth's JWKS: cached, refreshed when an unknown key id shows up."""
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -80,3 +81,26 @@ async def test_the_cache_lasts_the_max_age_auth_gives_then_a_retired_key_is_refu
         # Known to the cache, the retired key is refused once the answer's second is over.
         await eventually(old_key_refused, timeout=10)
         assert (await verifier.verify(new.issue())).role == "parent"
+
+
+async def test_requests_arriving_during_the_first_fetch_wait_for_its_keys() -> None:
+    """Several requests at once right after start (the dashboard asks a service three times in
+    parallel): those arriving while the first fetch runs are accepted with its keys, never
+    refused with the empty cache of before it."""
+    tokens = TestTokens()
+    hits: list[int] = []
+
+    async def jwks(request: web.Request) -> web.Response:
+        hits.append(1)
+        await asyncio.sleep(0.2)  # auth answers while the other requests arrive
+        return web.json_response(tokens.jwks())
+
+    app = web.Application()
+    app.router.add_get("/.well-known/jwks.json", jwks)
+    async with serve(app) as server, aiohttp.ClientSession() as session:
+        keys = JwksKeys(str(server.make_url("/.well-known/jwks.json")), session, min_refresh=60)
+        verifier = TokenVerifier(keys, issuer=tokens.issuer, audience=tokens.audience)
+        who = await asyncio.gather(*(verifier.verify(tokens.issue(role="parent"))
+                                     for _ in range(3)))
+    assert [w.role for w in who] == ["parent"] * 3
+    assert len(hits) == 1
