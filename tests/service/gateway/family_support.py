@@ -179,9 +179,18 @@ def form_of(html: str, action: str) -> dict[str, str]:
 
 
 def errors_in(html: str) -> dict[str, str]:
-    """field → message of the page's error summary."""
+    """field → message of the page's error summary (« Label : message » where it is named)."""
     return {name: unescape(message) for name, message in
             re.findall(r'<a href="#f-([^"]+)">([^<]*)</a>', html)}
+
+
+def field_errors(html: str) -> dict[str, str]:
+    """field → the message shown by the field itself; each is also linked from the summary."""
+    found = {name: " ".join(unescape(message).split()) for name, message in re.findall(
+        r'<p class="field__error" id="f-([^"]+)-error">\s*<img[^>]*>\s*([^<]*)</p>', html)}
+    linked = set(re.findall(r'<a href="#f-([^"]+)">', html))
+    assert set(found) <= linked, f"errors not in the summary: {set(found) - linked}"
+    return found
 
 
 def text_of(html: str) -> str:

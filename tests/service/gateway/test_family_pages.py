@@ -16,7 +16,7 @@ from tests.service.gateway.family_support import (
     Family,
     child_of,
     decide,
-    errors_in,
+    field_errors,
     form_of,
     new_family,
     requests_of,
@@ -134,7 +134,7 @@ async def test_refused_values_are_shown_by_their_fields_and_nothing_is_recorded(
     status, html = await change_family(parent, address__postal_code="3480",
                                        phone_home="12")
     assert status == 422
-    assert errors_in(html) == {
+    assert field_errors(html) == {
         "address.postal_code": "Le code postal doit comporter 5 chiffres.",
         "phone_home": "Numéro de téléphone invalide (10 chiffres, par exemple 06 12 34 56 78).",
     }
@@ -147,7 +147,7 @@ async def test_an_error_lands_on_its_row_even_after_an_empty_one(parent: Browser
     # Row 0 stays empty and is not sent: the service's "item 0" is the form's row 1.
     status, html = await change_family(parent, emergency_contacts__1__name="Jean Voisin")
     assert status == 422
-    errors = errors_in(html)
+    errors = field_errors(html)
     assert errors["emergency_contacts.1.relationship"] == "Ce champ est obligatoire."
     assert errors["emergency_contacts.1.phone"] == "Ce champ est obligatoire."
     assert 'id="f-emergency_contacts.1.phone-error"' in html
@@ -286,7 +286,7 @@ async def test_child_form_shows_the_service_refusal_by_the_field(parent: Browser
     data.update({"diet": "other", "diet_detail": ""})
     resp, page = await parent.post_form(path, data, csrf=data["csrf"])
     assert resp.status == 422
-    assert errors_in(page) == {
+    assert field_errors(page) == {
         "diet_detail": "Précisez le régime alimentaire lorsque « autre » est choisi."}
     assert await requests_of(stack, family.id) == []
 
@@ -312,7 +312,7 @@ async def test_added_child_refused_by_the_service_keeps_the_form(parent: Browser
     resp, html = await parent.post_form("/mon-compte/enfants/ajouter", {
         "first_name": "Jules", "birth_date": "2090-01-01", "diet": "none"})
     assert resp.status == 422
-    assert errors_in(html) == {
+    assert field_errors(html) == {
         "last_name": "Ce champ est obligatoire.",
         "birth_date": "La date de naissance doit être dans le passé.",
         "sex": "Ce champ est obligatoire.",

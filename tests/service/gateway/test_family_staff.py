@@ -15,8 +15,8 @@ from tests.service.gateway.family_support import (
     SETUP,
     Family,
     bearer,
-    errors_in,
     families_db,
+    field_errors,
     file_of,
     form_of,
     new_family,
@@ -135,7 +135,7 @@ async def test_search_results_are_paginated(agent: Browser, stack: Stack) -> Non
 async def test_too_long_search_is_said_by_the_search_box(agent: Browser) -> None:
     resp, html = await agent.get("/gestion/familles?q=" + "a" * 101)
     assert resp.status == 422
-    assert errors_in(html) == {"q": "Ce champ doit contenir au plus 100 caractères."}
+    assert field_errors(html) == {"q": "Ce champ doit contenir au plus 100 caractères."}
 
 
 async def test_family_page_shows_the_file_children_health_flags_and_account(
@@ -201,12 +201,13 @@ async def test_creating_a_family_shows_the_service_refusals_by_the_fields(
         "email": family.email, "name": "Famille Doublon", "address.line1": "1 rue Haute",
         "address.postal_code": "348", "address.city": "Clermont-l'Hérault"})
     assert resp.status == 422
-    assert errors_in(html) == {"address.postal_code": "Le code postal doit comporter 5 chiffres."}
+    assert field_errors(html) == {
+        "address.postal_code": "Le code postal doit comporter 5 chiffres."}
     resp, html = await agent.post_form("/gestion/familles/nouvelle", {
         "email": family.email, "name": "Famille Doublon", "address.line1": "1 rue Haute",
         "address.postal_code": "34800", "address.city": "Clermont-l'Hérault"})
     assert resp.status == 422
-    assert errors_in(html) == {"email": "Une famille utilise déjà cette adresse e-mail."}
+    assert field_errors(html) == {"email": "Une famille utilise déjà cette adresse e-mail."}
     assert form_of(html, "/gestion/familles/nouvelle")["name"] == "Famille Doublon"
 
 
@@ -217,7 +218,7 @@ async def test_creating_a_family_with_a_staff_address_is_refused_by_its_field(
         "email": colleague["email"], "name": "Famille Agent", "address.line1": "1 rue Haute",
         "address.postal_code": "34800", "address.city": "Clermont-l'Hérault"})
     assert resp.status == 422
-    assert errors_in(html) == {"email": "Cette adresse e-mail est celle d'un compte agent du "
+    assert field_errors(html) == {"email": "Cette adresse e-mail est celle d'un compte agent du "
                                         "service : elle ne peut pas être l'adresse d'une "
                                         "famille."}
     async with families_db(stack).acquire() as conn:
@@ -256,7 +257,7 @@ async def test_invalid_quotient_familial_is_refused_by_its_field(agent: Browser,
     page = f"/gestion/familles/{family.id}"
     resp, html = await agent.post_form(f"{page}/qf", {"qf": "beaucoup"}, page=page)
     assert resp.status == 422
-    assert errors_in(html) == {"qf": "Ce champ doit être un nombre entier."}
+    assert field_errors(html) == {"qf": "Ce champ doit être un nombre entier."}
     assert (await file_of(stack, family.id))["qf"] == 620
 
 
@@ -294,7 +295,7 @@ async def test_rejecting_without_a_comment_shows_the_service_message(
     resp, html = await agent.post_form(f"/gestion/demandes/{request_id}/decision", {
         "decision": "reject", "comment": " "}, page="/gestion/demandes")
     assert resp.status == 422
-    assert errors_in(html) == {
+    assert field_errors(html) == {
         "comment": "Un commentaire est obligatoire pour refuser une demande."}
     assert 'id="f-comment-error"' in html
     assert [r["state"] for r in await requests_of(stack, family.id)] == ["pending"]

@@ -9,6 +9,7 @@ from tests.service.gateway.family_support import (
     Family,
     bearer,
     errors_in,
+    field_errors,
     form_of,
     new_family,
     requests_of,
@@ -67,7 +68,7 @@ async def test_a_family_form_with_a_control_character_is_refused_by_its_field(
     resp, page = await browser.post_form(FAMILY_FORM, data, csrf=data["csrf"])
 
     assert resp.status == 422
-    assert errors_in(page) == {"name": SINGLE_LINE}
+    assert field_errors(page) == {"name": SINGLE_LINE}
     assert await requests_of(stack, family.id) == []
 
 
