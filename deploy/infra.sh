@@ -68,8 +68,18 @@ postgres() {
     psql "postgresql://portail:$password@127.0.0.1:5432/postgres" -w -qtAc 'SELECT 1' >/dev/null
 }
 
+# Test runs name their queues test_<run>_…; a run that is killed leaves them behind, and every
+# classic queue holds file handles. A policy deletes such a queue once unused for 10 minutes
+# (no consumer, not declared again), so stopped runs never exhaust the broker's handles.
+# Only where this machine's broker is ours to configure (root, the local rabbitmqctl).
+rabbitmq_test_policy() {
+    [ "$(id -u)" = 0 ] && command -v rabbitmqctl >/dev/null || return 0
+    rabbitmqctl -q set_policy --apply-to queues --priority 0 portail-test-queues '^test_' \
+        '{"expires":600000}' >/dev/null 2>&1 || true
+}
+
 rabbitmq() {
-    port_open 5672 && return 0
+    port_open 5672 && { rabbitmq_test_policy; return 0; }
     command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
     say "starting RabbitMQ"
     # The package's wrapper starts the broker through su, whose PAM session drops the
@@ -88,6 +98,7 @@ rabbitmq() {
     wait_port 5672 90 RabbitMQ
     # The port opens slightly before the broker accepts connections.
     as_root rabbitmqctl await_startup >/dev/null 2>&1 || sleep 2
+    rabbitmq_test_policy
 }
 
 chromium() {
