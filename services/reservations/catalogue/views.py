@@ -1,5 +1,6 @@
 """A period as the rule engine and the planning read it, built from one row."""
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,12 +46,17 @@ class PeriodInfo:
     units: tuple[UnitInfo, ...]
     exclusions: dict[uuid.UUID, frozenset[uuid.UUID]]
 
-    @property
+    # Built once per period read: the planning asks them for every cell of a month.
+    @functools.cached_property
     def labels(self) -> dict[uuid.UUID, str]:
         return {u.id: u.label for u in self.units}
 
+    @functools.cached_property
+    def _units_by_id(self) -> dict[uuid.UUID, UnitInfo]:
+        return {u.id: u for u in self.units}
+
     def unit(self, unit_id: uuid.UUID) -> UnitInfo | None:
-        return next((u for u in self.units if u.id == unit_id), None)
+        return self._units_by_id.get(unit_id)
 
     def window(self, now: datetime) -> Window:
         return window_state(now, self.opens_at, self.closes_at)

@@ -115,6 +115,8 @@ class Board:
     selected: set[Key] = field(default_factory=set)
     live: dict[Key, HeldLine] = field(init=False)
     refused: dict[Key, HeldLine] = field(init=False)
+    # The units of the live lines, by day (what exclusions are checked against, per cell).
+    live_units: dict[date, set[uuid.UUID]] = field(init=False)
 
     def __post_init__(self) -> None:
         units = {u.id for u in self.period.units}
@@ -127,6 +129,9 @@ class Board:
                 self.live[key] = line
             elif line.state == "refused" and line.family_id == self.family_id:
                 self.refused[key] = line
+        self.live_units = {}
+        for unit_id, day in self.live:
+            self.live_units.setdefault(day, set()).add(unit_id)
         self.ineligible = self.period.ineligible(self.child)
         self.window = self.period.window(self.now)
 
@@ -143,7 +148,7 @@ class Board:
     def held_units(self, day: date, *, besides: uuid.UUID) -> set[uuid.UUID]:
         """Units the child holds that day (live lines of any household, and the selection
         when booking), the cell `besides` left out: what exclusions are checked against."""
-        held = {u for (u, d) in self.live if d == day}
+        held = set(self.live_units.get(day, ()))
         if self.kind == "book":
             held |= {u for (u, d) in self.selected if d == day}
         held.discard(besides)
@@ -263,7 +268,7 @@ def decide(boards: dict[uuid.UUID, Board], wanted: list[tuple[uuid.UUID, uuid.UU
             target = board.live.get((unit_id, day)) if outcome != IMPOSSIBLE else None
             decisions.append(Decision(child_id, unit_id, day, outcome, reason, target=target))
             continue
-        held = {u for (u, d) in board.live if d == day} | taken.get((child_id, day), set())
+        held = board.live_units.get(day, set()) | taken.get((child_id, day), set())
         outcome, reason = board.book_outcome(unit_id, day, held)
         under6 = board.under6(day)
         position = None
