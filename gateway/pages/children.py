@@ -24,6 +24,13 @@ CHILD_FIELDS = ("last_name", "first_name", "birth_date", "sex", "school", "schoo
                 "diet", "diet_detail", "allergies", "pai", "pai_details", "doctor_name",
                 "doctor_phone", "image_rights_consent", "allowed_to_leave_alone")
 YES_NO_FIELDS = frozenset({"pai", "image_rights_consent", "allowed_to_leave_alone"})
+# A child's file by section, each opening on its own (issue 10, point 2): slug → (title,
+# fields, fieldsets of the form).
+CHILD_SECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "identite": ("Identité et scolarité", CHILD_FIELDS[:6], ("enfant", "scolarite")),
+    "sante": ("Repas et santé", CHILD_FIELDS[6:13], ("repas", "sante")),
+    "autorisations": ("Autorisations", CHILD_FIELDS[13:], ("autorisations",)),
+}
 # The form says yes or no in words; the service takes booleans.
 YES, NO = "oui", "non"
 
@@ -58,12 +65,12 @@ def _typed(field: str, text: str) -> Any:
     return text
 
 
-def child_body(values: Mapping[str, str], baseline: Mapping[str, Any] | None
-               ) -> dict[str, Any]:
-    """The JSON for the service: with a `baseline`, only the fields changed from it; without
-    (a new child), every field filled in."""
+def child_body(values: Mapping[str, str], baseline: Mapping[str, Any] | None,
+               fields: tuple[str, ...] = CHILD_FIELDS) -> dict[str, Any]:
+    """The JSON for the service: with a `baseline`, only the fields changed from it among
+    `fields` (those the page showed); without (a new child), every field filled in."""
     body: dict[str, Any] = {}
-    for field in CHILD_FIELDS:
+    for field in fields:
         text = values.get(field, "").strip()
         if baseline is None:
             if text:
@@ -126,33 +133,45 @@ async def child_page(request: web.Request) -> web.StreamResponse:
 
 
 def edit_page(request: web.Request, child: Mapping[str, Any], form: Form, *,
-              version: int | None, notice: str | None = None, status: int = 200
-              ) -> web.Response:
+              version: int | None, section: str = "", notice: str | None = None,
+              status: int = 200) -> web.Response:
+    title, _, fieldsets = CHILD_SECTIONS.get(section, ("", CHILD_FIELDS, ()))
     return render(request, "family/child_form.html", {
         **form_context(form), "child": child, "version": version,
-        "pending": pending_of(child), "notice": notice}, status=status)
+        "pending": pending_of(child), "notice": notice, "section": section,
+        "section_title": title, "only": fieldsets}, status=status)
 
 
-@routes.get(CHILD + "/modifier")
-async def change_page(request: web.Request) -> web.StreamResponse:
+def section_of(request: web.Request) -> str:
+    section = request.match_info.get("section", "")
+    if section and section not in CHILD_SECTIONS:
+        raise NotFound("Cette partie de la fiche n'existe pas.")
+    return section
+
+
+async def show_change(request: web.Request) -> web.StreamResponse:
     family_id = await parent_family(request)
     child_id = child_id_of(request)
+    section = section_of(request)
     families = request.app[keys.CLIENTS].families
     child = await upstream(request, lambda token: families.child(token, family_id, child_id))
     form = Form(values=form_values(child_values(child)))
-    return edit_page(request, child, form, version=child.get("version"))
+    return edit_page(request, child, form, version=child.get("version"), section=section)
 
 
-@routes.post(CHILD + "/modifier")
-async def change(request: web.Request) -> web.StreamResponse:
+async def save_change(request: web.Request) -> web.StreamResponse:
+    """The fields of the section shown only (all without one): what the page did not show is
+    never sent, so never changed."""
     family_id = await parent_family(request)
     child_id = child_id_of(request)
+    section = section_of(request)
+    fields = CHILD_SECTIONS[section][1] if section else CHILD_FIELDS
     families = request.app[keys.CLIENTS].families
     data = await request.post()
-    form = read_fields(data, CHILD_FIELDS)
+    form = read_fields(data, fields)
     version = version_of(data)
     child = await upstream(request, lambda token: families.child(token, family_id, child_id))
-    body = child_body(form.values, child_values(child))
+    body = child_body(form.values, child_values(child), fields)
     try:
         answer = await upstream(request, lambda token: families.change_child(
             token, family_id, child_id, body, version=version))
@@ -160,11 +179,32 @@ async def change(request: web.Request) -> web.StreamResponse:
         raise
     except Problem as problem:
         if nothing_changed(problem):
-            return edit_page(request, child, form, version=version, notice=problem.title,
-                             status=problem.status)
-        form.fail(problem, CHILD_FIELDS)
+            return edit_page(request, child, form, version=version, section=section,
+                             notice=problem.title, status=problem.status)
+        form.fail(problem, fields)
         form.name_fields(field_label)
-        return edit_page(request, child, form, version=version, status=problem.status)
+        return edit_page(request, child, form, version=version, section=section,
+                         status=problem.status)
     flash(request, "request_withdrawn" if answer.get("state") == "withdrawn"
           else "child_change_requested")
     return redirect(PARENT_HOME)
+
+
+@routes.get(CHILD + "/modifier")
+async def change_page(request: web.Request) -> web.StreamResponse:
+    return await show_change(request)
+
+
+@routes.post(CHILD + "/modifier")
+async def change(request: web.Request) -> web.StreamResponse:
+    return await save_change(request)
+
+
+@routes.get(CHILD + "/modifier/{section}")
+async def change_section_page(request: web.Request) -> web.StreamResponse:
+    return await show_change(request)
+
+
+@routes.post(CHILD + "/modifier/{section}")
+async def change_section(request: web.Request) -> web.StreamResponse:
+    return await save_change(request)

@@ -17,7 +17,14 @@ from gateway.messages import CIVILITIES, REQUEST_STATES, REQUEST_SUBJECTS, field
 from gateway.render import PARENT_HOME, Form, flash, redirect, render
 from gateway.session import require_session, upstream
 from gateway.templating import PARIS
-from services.common.errors import Conflict, Forbidden, Problem, Unauthorized, ValidationFailed
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Problem,
+    Unauthorized,
+    ValidationFailed,
+)
 from services.common.validation import digits
 
 routes = web.RouteTableDef()
@@ -51,6 +58,33 @@ LISTS = (
     ListSpec("emergency_contacts", CONTACT_KEYS, max_rows=10, min_rows=2),
     ListSpec("authorized_pickups", CONTACT_KEYS, max_rows=10, min_rows=2),
 )
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the family file that opens on its own, with its own « Enregistrer » (a few
+    phone screens at most): its single fields, its lists of persons, the fieldsets shown."""
+
+    slug: str
+    title: str
+    scalars: tuple[str, ...]
+    lists: tuple[str, ...]
+    fieldsets: tuple[str, ...]
+
+
+SECTIONS = (
+    Section("adresse", "Adresse et téléphones", SCALARS[:8], (),
+            ("famille", "adresse", "telephones")),
+    Section("responsables", "Responsables légaux", (), ("guardians",), ("guardians",)),
+    Section("urgence", "Personnes à prévenir en cas d'urgence", (), ("emergency_contacts",),
+            ("emergency_contacts",)),
+    Section("autorises", "Personnes autorisées à récupérer les enfants", (),
+            ("authorized_pickups",), ("authorized_pickups",)),
+    Section("caf", "Allocataire CAF", ("caf_number",), (), ("caf",)),
+)
+SECTION_BY_SLUG = {section.slug: section for section in SECTIONS}
+WHOLE = Section("", "Modifier les informations de la famille", SCALARS,
+                tuple(spec.name for spec in LISTS), ())
 
 
 async def parent_family(request: web.Request) -> uuid.UUID:
@@ -101,11 +135,13 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def field_names(*extra: str) -> tuple[str, ...]:
-    """Every field of the family form (each list row included)."""
-    names = [*extra, *SCALARS]
+def field_names(*extra: str, section: Section = WHOLE) -> tuple[str, ...]:
+    """Every field of the family form, or of one section (each list row included)."""
+    names = [*extra, *section.scalars]
     for spec in LISTS:
-        names += [f"{spec.name}.{i}.{key}" for i in range(spec.max_rows) for key in spec.keys]
+        if spec.name in section.lists:
+            names += [f"{spec.name}.{i}.{key}" for i in range(spec.max_rows)
+                      for key in spec.keys]
     return tuple(names)
 
 
@@ -171,13 +207,13 @@ def _comparable(persons: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def family_submission(values: Mapping[str, str], baseline: Mapping[str, Any] | None,
-                      *, extra: tuple[str, ...] = ()) -> Submission:
+                      *, extra: tuple[str, ...] = (), section: Section = WHOLE) -> Submission:
     """The body for the families service. With a `baseline` (what the form started from):
-    only the fields the parent changed. Without: a new file, every filled field (`extra`
-    fields such as the e-mail included)."""
+    only the fields the parent changed, among those of the `section` shown. Without: a new
+    file, every filled field (`extra` fields such as the e-mail included)."""
     body: dict[str, Any] = {}
     address: dict[str, Any] = {}
-    for field in (*extra, *SCALARS):
+    for field in (*extra, *section.scalars):
         new = values.get(field, "").strip()
         if baseline is None and not new:
             continue  # a new file: what is filled in
@@ -192,6 +228,8 @@ def family_submission(values: Mapping[str, str], baseline: Mapping[str, Any] | N
         body["address"] = address
     rows: dict[str, list[int]] = {}
     for spec in LISTS:
+        if spec.name not in section.lists:
+            continue
         persons, rows[spec.name] = _persons(values, spec)
         if baseline is None:
             if persons:
@@ -214,8 +252,8 @@ def version_of(data: MultiDictProxy[Any]) -> int | None:
 # ---- « Modifier les informations de la famille » ----------------------------------------------
 
 def family_form_page(request: web.Request, family: Mapping[str, Any], form: Form, *,
-                     version: int | None, notice: str | None = None, status: int = 200
-                     ) -> web.Response:
+                     version: int | None, section: Section = WHOLE, notice: str | None = None,
+                     status: int = 200) -> web.Response:
     return render(request, "family/family_form.html", {
         "family": family,
         "form": form,
@@ -225,28 +263,39 @@ def family_form_page(request: web.Request, family: Mapping[str, Any], form: Form
         "rows": row_counts(form.values),
         "civilities": [(c, c) for c in CIVILITIES],
         "notice": notice,
+        "section": section,
+        "heading": f"Modifier : {section.title}" if section.slug else section.title,
+        "only": section.fieldsets,
+        "action": f"{FAMILY_FORM}/{section.slug}" if section.slug else FAMILY_FORM,
     }, status=status)
 
 
-@routes.get(FAMILY_FORM)
-async def family_form(request: web.Request) -> web.StreamResponse:
+def section_of(request: web.Request) -> Section:
+    section = SECTION_BY_SLUG.get(request.match_info.get("section", ""))
+    if section is None:
+        raise NotFound("Cette partie du dossier n'existe pas.")
+    return section
+
+
+async def show_form(request: web.Request, section: Section) -> web.StreamResponse:
     family_id = await parent_family(request)
     families = request.app[keys.CLIENTS].families
     family = await upstream(request, lambda token: families.family(token, family_id))
     form = Form(values=form_values(proposed_values(family)))
-    return family_form_page(request, family, form, version=family.get("version"))
+    return family_form_page(request, family, form, version=family.get("version"),
+                            section=section)
 
 
-@routes.post(FAMILY_FORM)
-async def family_change(request: web.Request) -> web.StreamResponse:
+async def save_form(request: web.Request, section: Section) -> web.StreamResponse:
+    """The fields of `section` only: what it does not show is never sent, so never changed."""
     family_id = await parent_family(request)
     families = request.app[keys.CLIENTS].families
     data = await request.post()
-    names = field_names()
+    names = field_names(section=section)
     form = read_fields(data, names)
     version = version_of(data)
     family = await upstream(request, lambda token: families.family(token, family_id))
-    submission = family_submission(form.values, proposed_values(family))
+    submission = family_submission(form.values, proposed_values(family), section=section)
     try:
         answer = await upstream(request, lambda token: families.change_family(
             token, family_id, submission.body, version=version))
@@ -254,14 +303,34 @@ async def family_change(request: web.Request) -> web.StreamResponse:
         raise
     except Problem as problem:
         if nothing_changed(problem):
-            return family_form_page(request, family, form, version=version,
+            return family_form_page(request, family, form, version=version, section=section,
                                     notice=problem.title, status=problem.status)
         submission.show(form, problem, names)
-        return family_form_page(request, family, form, version=version,
+        return family_form_page(request, family, form, version=version, section=section,
                                 status=problem.status)
     flash(request, "request_withdrawn" if answer.get("state") == "withdrawn"
           else "family_change_requested")
     return redirect(PARENT_HOME)
+
+
+@routes.get(FAMILY_FORM)
+async def family_form(request: web.Request) -> web.StreamResponse:
+    return await show_form(request, WHOLE)
+
+
+@routes.post(FAMILY_FORM)
+async def family_change(request: web.Request) -> web.StreamResponse:
+    return await save_form(request, WHOLE)
+
+
+@routes.get(FAMILY_FORM + "/{section}")
+async def family_section_form(request: web.Request) -> web.StreamResponse:
+    return await show_form(request, section_of(request))
+
+
+@routes.post(FAMILY_FORM + "/{section}")
+async def family_section_change(request: web.Request) -> web.StreamResponse:
+    return await save_form(request, section_of(request))
 
 
 # ---- « Mes demandes de modification » ---------------------------------------------------------

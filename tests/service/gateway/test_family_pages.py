@@ -5,6 +5,7 @@ import json
 import re
 import uuid
 from datetime import date
+from html import unescape
 
 import pytest
 
@@ -90,6 +91,73 @@ async def test_saving_sends_only_the_changed_fields_and_says_they_await_validati
     assert [c["field"] for c in request["changes"]] == ["address.line1"]
     _, html = await parent.get("/mon-compte")
     assert SAVED in text_of(html)
+
+
+# ---- the family file by section (issue 10, point 2) -------------------------------------------
+
+SECTIONS = {
+    "adresse": ("Adresse et téléphones", {"name", "address.line1", "phone_mobile"},
+                {"caf_number", "guardians.0.last_name", "emergency_contacts.0.name"}),
+    "responsables": ("Responsables légaux", {"guardians.0.last_name", "guardians.1.phone_mobile"},
+                     {"address.line1", "emergency_contacts.0.name", "caf_number"}),
+    "urgence": ("Personnes à prévenir en cas d'urgence", {"emergency_contacts.0.name"},
+                {"guardians.0.last_name", "authorized_pickups.0.name", "address.line1"}),
+    "autorises": ("Personnes autorisées à récupérer les enfants", {"authorized_pickups.0.name"},
+                  {"emergency_contacts.0.name", "address.line1"}),
+    "caf": ("Allocataire CAF", {"caf_number"}, {"address.line1", "guardians.0.last_name"}),
+}
+
+
+async def test_the_dashboard_opens_each_section_of_the_file_on_its_own(parent: Browser) -> None:
+    _, html = await parent.get("/mon-compte")
+    for slug, (title, _, _) in SECTIONS.items():
+        assert (f'<a class="section__edit" href="{FAMILY_FORM}/{slug}">Modifier'
+                f'<span class="visually-hidden"> : {title}</span></a>') in unescape(html)
+
+
+@pytest.mark.parametrize("slug", list(SECTIONS))
+async def test_a_section_shows_its_own_fields_only_with_its_own_save(
+        parent: Browser, slug: str) -> None:
+    title, shown, hidden = SECTIONS[slug]
+    resp, html = await parent.get(f"{FAMILY_FORM}/{slug}")
+    assert resp.status == 200
+    assert f"<h1>Modifier : {title}</h1>" in unescape(html)
+    data = form_of(html, f"{FAMILY_FORM}/{slug}")
+    assert shown <= set(data), shown - set(data)
+    assert not hidden & set(data), hidden & set(data)
+    assert html.count('type="submit" class="button">Enregistrer</button>') == 1
+
+
+async def test_saving_a_section_changes_only_what_it_shows(parent: Browser, stack: Stack,
+                                                           family: Family) -> None:
+    path = f"{FAMILY_FORM}/urgence"
+    _, html = await parent.get(path)
+    data = form_of(html, path)
+    data.update({"emergency_contacts.0.name": "Jean Voisin",
+                 "emergency_contacts.0.relationship": "Voisin",
+                 "emergency_contacts.0.phone": "0611223344"})
+    resp, _ = await parent.post_form(path, data, csrf=data["csrf"])
+    assert resp.status == 303
+    [request] = await requests_of(stack, family.id)
+    assert [c["field"] for c in request["changes"]] == ["emergency_contacts"]
+
+
+async def test_a_section_refusal_names_its_field_and_records_nothing(
+        parent: Browser, stack: Stack, family: Family) -> None:
+    path = f"{FAMILY_FORM}/adresse"
+    _, html = await parent.get(path)
+    data = form_of(html, path)
+    data["address.postal_code"] = "348"
+    resp, page = await parent.post_form(path, data, csrf=data["csrf"])
+    assert resp.status == 422
+    assert "Code postal : Le code postal doit comporter 5 chiffres." in text_of(page)
+    assert form_of(page, path)["address.postal_code"] == "348"
+    assert await requests_of(stack, family.id) == []
+
+
+async def test_an_unknown_section_is_a_page_not_found(parent: Browser) -> None:
+    resp, _ = await parent.get(f"{FAMILY_FORM}/inconnue")
+    assert resp.status == 404
 
 
 async def test_pending_value_is_shown_beside_the_value_in_force(parent: Browser) -> None:
@@ -237,7 +305,47 @@ async def test_child_page_shows_the_health_information(parent: Browser, family: 
     assert "Médecin traitant Docteur Roux" in text
 
 
-@pytest.mark.parametrize("suffix", ["", "/modifier"])
+CHILD_SECTIONS = {
+    "identite": ("Identité et scolarité", {"last_name", "birth_date", "school_level"},
+                 {"allergies", "diet", "image_rights_consent"}),
+    "sante": ("Repas et santé", {"diet", "allergies", "pai", "doctor_phone"},
+              {"last_name", "school", "allowed_to_leave_alone"}),
+    "autorisations": ("Autorisations", {"image_rights_consent", "allowed_to_leave_alone"},
+                      {"last_name", "allergies", "diet"}),
+}
+
+
+@pytest.mark.parametrize("slug", list(CHILD_SECTIONS))
+async def test_a_child_section_opens_on_its_own_and_saves_only_its_fields(
+        parent: Browser, stack: Stack, family: Family, slug: str) -> None:
+    title, shown, hidden = CHILD_SECTIONS[slug]
+    child_id = family.children["Léa"]
+    _, view = await parent.get(f"/mon-compte/enfants/{child_id}")
+    path = f"/mon-compte/enfants/{child_id}/modifier/{slug}"
+    assert f'href="{path}"' in view
+    resp, html = await parent.get(path)
+    assert resp.status == 200
+    assert f"<h1>Modifier : {title} de Léa Testeur</h1>" in unescape(html)
+    data = form_of(html, path)
+    assert shown <= set(data) and not hidden & set(data)
+    field = sorted(shown)[0]
+    data[field] = {"allowed_to_leave_alone": "oui", "birth_date": "2019-05-04",
+                   "allergies": "Pollen"}.get(field, data[field])
+    if data[field] == form_of(html, path)[field]:
+        data[field] = "non" if data[field] == "oui" else "oui"
+    resp, _ = await parent.post_form(path, data, csrf=data["csrf"])
+    assert resp.status == 303
+    [request] = await requests_of(stack, family.id)
+    assert [c["field"] for c in request["changes"]] == [field]
+
+
+async def test_an_unknown_child_section_is_a_page_not_found(parent: Browser,
+                                                            family: Family) -> None:
+    resp, _ = await parent.get(f"/mon-compte/enfants/{family.children['Léa']}/modifier/x")
+    assert resp.status == 404
+
+
+@pytest.mark.parametrize("suffix", ["", "/modifier", "/modifier/sante", "/modifier/identite"])
 async def test_another_family_child_is_a_page_not_found(parent: Browser, suffix: str) -> None:
     resp, html = await parent.get(f"/mon-compte/enfants/{DEMO_CHILD_LEA_ID}{suffix}")
     assert resp.status == 404
