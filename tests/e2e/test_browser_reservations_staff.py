@@ -7,9 +7,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import BrowserContext, expect
 
-from tests.e2e.conftest import Visit
+from services.common import keys as common_keys
+from services.common.dates import today
+from services.common.demo import (
+    DEMO_AGENT_EMAIL,
+    DEMO_ALSH_ID,
+    DEMO_PASSWORD,
+    DEMO_UNIT_ALSH_DAY_ID,
+    history_days,
+    history_month,
+)
+from tests.e2e.conftest import PHONE, Visit, open_visit
+from tests.e2e.layout import layout_problems
 from tests.e2e.stack import Stack
 from tests.service.gateway.family_support import staff_account
 from tests.service.gateway.reservations_support import (
@@ -115,3 +126,27 @@ async def test_an_agent_accepts_one_request_and_refuses_another_with_a_comment(
     await visit.click("button", "Enregistrer la période")
     await expect(page.get_by_role("alert")).to_contain_text(
         "Premier jour : Ce champ est obligatoire.")
+
+
+async def test_the_staff_reservation_pages_fit_a_phone(context: BrowserContext, stack: Stack
+                                                       ) -> None:
+    """The demo's catalogue (make run) on a 390-px screen: tables scroll in their own box,
+    targets are 44 px, nothing wider than the screen."""
+    visit = await open_visit(context, stack)
+    await visit.page.set_viewport_size(PHONE)
+    await log_in(visit, DEMO_AGENT_EMAIL, DEMO_PASSWORD)
+    async with stack.app("reservations")[common_keys.DB].acquire() as conn:
+        period_id = await conn.fetchval(
+            "SELECT id FROM periods WHERE establishment_id = $1 ORDER BY start_date LIMIT 1",
+            DEMO_ALSH_ID)
+    day = history_days(history_month(today()))[0]
+    base = "/gestion/reservations"
+    for path in (base, f"{base}/listes-attente", f"{base}/presences",
+                 f"{base}/presences?etablissement={DEMO_ALSH_ID}&date={day.isoformat()}",
+                 f"{base}/etablissements", f"{base}/etablissements/{DEMO_ALSH_ID}",
+                 f"{base}/etablissements/{DEMO_ALSH_ID}/unites/{DEMO_UNIT_ALSH_DAY_ID}",
+                 f"{base}/periodes", f"{base}/periodes/{period_id}",
+                 f"{base}/periodes/nouvelle?etablissement={DEMO_ALSH_ID}"):
+        await visit.goto(path)
+        assert await layout_problems(visit.page) == [], path
+    assert not visit.unchecked()
