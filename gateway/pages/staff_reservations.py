@@ -17,12 +17,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.clients import FamiliesClient
-from gateway.messages import (
-    DIETS,
-    ESTABLISHMENT_KINDS,
-    LINE_KINDS,
-    LINE_STATES,
-)
+from gateway.messages import DIETS, LINE_KINDS, LINE_STATES
 from gateway.pages.staff import (
     T,
     list_load,
@@ -65,20 +60,12 @@ def day_query(request: web.Request, name: str) -> date | None:
         raise BadRequest(BAD_DAY) from exc
 
 
-def catalogue_options(establishments: list[T], periods: list[T]) -> dict[str, Any]:
-    """The choices of the filters: establishments with their units, periods by establishment."""
-    return {
-        "establishments": establishments,
-        "periods": periods,
-        "kinds": ESTABLISHMENT_KINDS,
-    }
-
-
 async def catalogue(request: web.Request, token: str) -> dict[str, Any]:
+    """The choices of the filters: establishments with their units, and the periods."""
     client = request.app[keys.CLIENTS].reservations
     establishments, periods = await asyncio.gather(client.establishments(token),
                                                    client.catalogue_periods(token))
-    return catalogue_options(establishments, periods)
+    return {"establishments": establishments, "periods": periods}
 
 
 # ---- the queue of requests ----------------------------------------------------------------------
@@ -236,11 +223,13 @@ def attendance_rows(items: list[T], health: dict[str, T] | None) -> list[T]:
     rows = []
     for item in items:
         child = (health or {}).get(str(item.get("child_id")), {})
+        diet = str(child.get("diet") or "none")
+        detail = child.get("diet_detail")
         rows.append({**item, "known": health is not None and bool(child),
                      "pai": bool(child.get("pai")), "pai_details": child.get("pai_details") or "",
                      "allergies": child.get("allergies") or "",
-                     "diet": DIETS.get(str(child.get("diet")), "") if child.get("diet") not in
-                     (None, "none") else ""})
+                     "diet": "" if diet == "none" else
+                     f"{DIETS.get(diet, diet)} : {detail}" if detail else DIETS.get(diet, diet)})
     return rows
 
 
