@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from gateway import keys
+from gateway.export import french
 from gateway.messages import CIVILITIES, REQUEST_STATES, REQUEST_SUBJECTS, field_label
 from gateway.render import PARENT_HOME, Form, flash, redirect, render
 from gateway.session import require_session, upstream
@@ -401,10 +402,22 @@ def export_response(data: Mapping[str, Any], filename: str) -> web.Response:
     )
 
 
-@routes.get(EXPORT)
-async def export(request: web.Request) -> web.StreamResponse:
+async def my_data(request: web.Request) -> dict[str, Any]:
+    """Everything the service holds on the parent's family, with French keys."""
     family_id = await parent_family(request)
     families = request.app[keys.CLIENTS].families
-    data = await upstream(request, lambda token: families.export(token, family_id))
+    data = french(await upstream(request, lambda token: families.export(token, family_id)))
+    return data if isinstance(data, dict) else {}
+
+
+@routes.get(EXPORT)
+async def export(request: web.Request) -> web.StreamResponse:
+    data = await my_data(request)
     day = datetime.now(PARIS).date().isoformat()
     return export_response(data, f"portail-famille-mes-donnees-{day}.json")
+
+
+@routes.get(EXPORT + "/imprimer")
+async def export_page(request: web.Request) -> web.StreamResponse:
+    """The same content as a page to read or print (« Imprimer » of the browser)."""
+    return render(request, "family/my_data.html", {"data": await my_data(request)})

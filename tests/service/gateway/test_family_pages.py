@@ -525,8 +525,37 @@ async def test_download_my_data_is_a_json_attachment(parent: Browser, family: Fa
         'attachment; filename="portail-famille-mes-donnees-')
     assert resp.headers["Cache-Control"] == "no-store"
     data = json.loads(body)
-    assert data["family"]["id"] == str(family.id)
-    assert [c["first_name"] for c in data["children"]] == ["Léa"]
+    # Keys in French at every depth, readable by a parent (issue 10, point 7).
+    assert data["Famille"]["Identifiant"] == str(family.id)
+    assert [c["Prénom"] for c in data["Enfants"]] == ["Léa"]
+    assert data["Famille"]["Adresse"]["Code postal"] == "34800"
+    assert data["Enfants"][0]["Allergies"] == "Arachide"
+
+    def english_keys(value: object) -> set[str]:
+        if isinstance(value, dict):
+            own = {k for k in value if re.fullmatch(r"[a-z_0-9]+", k)}
+            return own.union(*(english_keys(v) for v in value.values()))
+        if isinstance(value, list):
+            return set().union(*(english_keys(v) for v in value))
+        return set()
+
+    assert english_keys(data) == set()
+
+
+async def test_my_data_is_also_a_printable_page(parent: Browser, family: Family,
+                                                stack: Stack) -> None:
+    other = await new_family(stack, children=("Zélie",))
+    _, dashboard = await parent.get("/mon-compte")
+    assert 'href="/mon-compte/mes-donnees/imprimer"' in dashboard
+    resp, html = await parent.get("/mon-compte/mes-donnees/imprimer")
+    assert resp.status == 200
+    text = text_of(html)
+    for heading in ("Famille", "Enfants", "Demandes de modification", "Journal des opérations"):
+        assert f">{heading}</h2>" in html
+    assert "Code postal 34800" in text and "Prénom Léa" in text and "Allergies Arachide" in text
+    assert not re.findall(r"<dt>[a-z_.0-9]+</dt>", html)
+    assert other.name not in text and "Zélie" not in text
+    assert len(html.encode()) < 100_000
 
 
 async def test_staff_cannot_use_the_parent_pages(browser: Browser, stack: Stack) -> None:
