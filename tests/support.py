@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.common import keys
+from services.common.bus import Bus, queue_name
 from services.common.settings import CommonSettings, ServiceSettings, replace_database
 from services.common.tokens import StaticKeys, TokenVerifier
 
@@ -82,7 +83,9 @@ def settings_for(cls: type[S], *, database: str | None = None, **overrides: Any)
 async def serve(app: web.Application, *, delete_queues: bool = True, port: int | None = None
                 ) -> AsyncIterator[TestServer]:
     """Run `app` on a free local port, or `port` (its cleanup_ctx included) until the block
-    ends."""
+    ends. Its consumer starts on fresh queues: what other tests published to the queues the
+    topology declared for it before (services.common.events.topology) is not its concern."""
+    await delete_consumer_queues(app)
     server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     try:
@@ -92,6 +95,27 @@ async def serve(app: web.Application, *, delete_queues: bool = True, port: int |
         if delete_queues and consumer is not None:
             await consumer.delete_queues()
         await server.close()
+
+
+async def delete_consumer_queues(app: web.Application) -> None:
+    """Delete the main queues of the events `app` consumes (before it starts)."""
+    if keys.HANDLERS not in app:
+        return
+    settings = app[keys.SETTINGS]
+    assert isinstance(settings, ServiceSettings)
+    await delete_queues(settings.amqp_url, [
+        queue_name(settings.namespace, settings.service_name, event_type)
+        for event_type in app[keys.HANDLERS](app)])
+
+
+async def delete_queues(amqp_url: str, names: list[str]) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        for name in names:
+            await channel.queue_delete(name)
+    finally:
+        await connection.close()
 
 
 async def metrics_of(app: web.Application) -> str:
@@ -117,6 +141,8 @@ async def drop_test_databases() -> None:
 
 
 async def delete_test_exchange() -> None:
+    """The run's exchange, and the queues the topology declared in its namespace."""
+    await delete_queues(AMQP_URL, Bus(AMQP_URL, NAMESPACE).topology_queues())
     connection = await aio_pika.connect(AMQP_URL)
     try:
         channel = await connection.channel()

@@ -30,7 +30,7 @@ FOR UPDATE SKIP LOCKED
 """
 MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
 # Published rows may carry one-time links for the notifier: keep them only a short while.
-PURGE_PUBLISHED = "DELETE FROM outbox WHERE published_at < now() - $1::interval"
+PURGE_PUBLISHED = "DELETE FROM outbox WHERE published_at < now() - $1::text::interval"
 
 
 async def add_event(conn: Conn, event: Event, *, producer: str) -> Envelope:

@@ -1,15 +1,26 @@
 """Consumers: one effect per event, retries with back-off, then a replayable dead letter."""
 
+import asyncio
+import itertools
+import json
 import uuid
+from typing import Any
 
 import aio_pika
 import asyncpg
 
-from services.common.bus import Bus, Consumer, list_dead_letters, replay_dead_letters
+from services.common.bus import (
+    Bus,
+    Consumer,
+    dead_letter_queue,
+    list_dead_letters,
+    replay_dead_letters,
+    retry_queue,
+)
 from services.common.db import Conn
 from services.common.events import Envelope
 from tests.service.common.conftest import unique_type
-from tests.support import eventually
+from tests.support import AMQP_URL, NAMESPACE, delete_queues, eventually
 
 CREATE_EFFECTS = """
 CREATE TABLE IF NOT EXISTS effects (id serial PRIMARY KEY, event_id uuid NOT NULL, note text)
@@ -48,7 +59,8 @@ async def test_a_redelivered_event_has_one_effect(pool: asyncpg.Pool, bus: Bus) 
         await bus.publish(other)
         await eventually(lambda: other.id in calls)
         await bus.publish(other)
-        await eventually(lambda: len(calls) >= 2)
+        # Every delivery settled (acked), the second of `other` included: only then count.
+        await eventually(lambda: c.settled == 5)
     finally:
         await c.stop()
         await c.delete_queues()
@@ -148,3 +160,159 @@ async def test_an_unreadable_message_is_dead_lettered_at_once(
         await c.stop()
         await c.delete_queues()
     assert [(d.message_id, d.attempts) for d in found] == [("junk", 1)]
+
+
+async def test_an_event_published_before_its_consumer_ever_started_reaches_it(
+        pool: asyncpg.Pool) -> None:
+    """The topology the publisher declares holds the event until its consumer's first start."""
+    event_type = unique_type()
+    name = f"c{uuid.uuid4().hex[:8]}"
+    publisher = Bus(AMQP_URL, NAMESPACE, topology={name: (event_type,)})
+    await publisher.connect()
+    got: list[uuid.UUID] = []
+
+    async def handler(conn: Conn, envelope: Envelope) -> None:
+        got.append(envelope.id)
+
+    c = Consumer(publisher, pool, name=name, retry_delays=(0.05,))
+    try:
+        envelope = Envelope(type=event_type, producer="kernel", data={})
+        await publisher.publish(envelope)  # no consumer has ever declared its queue
+        c.subscribe(event_type, handler)
+        await c.start()
+        await eventually(lambda: got)
+    finally:
+        await c.stop()
+        await c.delete_queues()
+        await publisher.close()
+    assert got == [envelope.id]
+
+
+async def test_a_publish_that_no_consumer_queue_takes_fails_instead_of_losing_the_event(
+        pool: asyncpg.Pool) -> None:
+    event_type = unique_type()
+    name = f"c{uuid.uuid4().hex[:8]}"
+    publisher = Bus(AMQP_URL, NAMESPACE, topology={name: (event_type,)})
+    await publisher.connect()
+    try:
+        await publisher.publish(Envelope(type=event_type, producer="kernel", data={}))
+        queue = f"{NAMESPACE}.{name}.{event_type}"
+        await delete_queues(AMQP_URL, [queue])  # gone behind the publisher's back
+        raised = None
+        try:
+            await publisher.publish(Envelope(type=event_type, producer="kernel", data={}))
+        except Exception as exc:
+            raised = exc
+        # The next try declares the queue again and goes through.
+        await publisher.publish(Envelope(type=event_type, producer="kernel", data={}))
+    finally:
+        await delete_queues(AMQP_URL, [f"{NAMESPACE}.{name}.{event_type}"])
+        await publisher.close()
+    assert type(raised).__name__ == "Unroutable"
+
+
+async def test_malformed_messages_are_dead_lettered_with_the_reason_and_never_stop_a_consumer(
+        pool: asyncpg.Pool, bus: Bus) -> None:
+    event_type = unique_type()
+    handled: list[uuid.UUID] = []
+
+    async def handler(conn: Conn, envelope: Envelope) -> None:
+        handled.append(envelope.id)
+
+    c = Consumer(bus, pool, name=f"c{uuid.uuid4().hex[:8]}", retry_delays=(0.05,), prefetch=4)
+    c.subscribe(event_type, handler)
+    await c.start()
+    queue = c.subscriptions[0].queue
+    good = Envelope(type=event_type, producer="kernel", data={})
+    without_id = json.dumps({"type": event_type, "producer": "kernel", "data": {}}).encode()
+    bad: list[tuple[bytes, dict[str, Any]]] = [
+        (good.model_dump_json().encode(), {"x-attempt": "abc"}),
+        (good.model_dump_json().encode(), {"x-attempt": -3}),
+        (good.model_dump_json().encode(), {"x-attempt": [1]}),
+        (without_id, {}),
+        (b"[" * 5000, {}),
+    ]
+    try:
+        assert bus.exchange is not None
+        for n in range(20):
+            body, headers = bad[n % len(bad)]
+            await bus.exchange.publish(
+                aio_pika.Message(body, message_id=f"bad-{n}", headers=headers),
+                routing_key=event_type)
+        goods = [Envelope(type=event_type, producer="kernel", data={}) for _ in range(5)]
+        for envelope in goods:
+            await bus.publish(envelope)
+        await eventually(lambda: len(handled) == 5)
+        letters = await eventually(
+            lambda: _when(list_dead_letters(bus, [queue]), lambda found: len(found) == 20))
+    finally:
+        await c.stop()
+        await c.delete_queues()
+    assert sorted(handled) == sorted(e.id for e in goods)
+    reasons = {d.message_id: d.error for d in letters}
+    assert sorted(reasons) == sorted(f"bad-{n}" for n in range(20))
+    assert reasons["bad-0"] == "x-attempt header is not a count: 'abc'"
+    assert reasons["bad-1"] == "x-attempt header is not a count: '-3'"
+    assert reasons["bad-3"] == "not an event: envelope without an id"
+    assert reasons["bad-4"].startswith("not an event: unreadable JSON")
+
+
+async def _when(found: Any, condition: Any) -> Any:
+    result = await found
+    return result if condition(result) else None
+
+
+async def test_a_failed_message_that_cannot_be_parked_is_put_back_after_a_pause(
+        pool: asyncpg.Pool, bus: Bus) -> None:
+    event_type = unique_type()
+    tries: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def handler(conn: Conn, envelope: Envelope) -> None:
+        tries.append(loop.time())
+        raise RuntimeError("broken")
+
+    c = Consumer(bus, pool, name=f"c{uuid.uuid4().hex[:8]}", retry_delays=(0.05,),
+                 park_delay=0.3)
+    c.subscribe(event_type, handler)
+    await c.start()
+    queue = c.subscriptions[0].queue
+    try:
+        # Neither the retry queue nor the dead-letter queue can take it any more.
+        await delete_queues(AMQP_URL, [retry_queue(queue, 0.05), dead_letter_queue(queue)])
+        await bus.publish(Envelope(type=event_type, producer="kernel", data={}))
+        await eventually(lambda: len(tries) >= 4)
+    finally:
+        await c.stop()
+        await c.delete_queues()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(tries)]
+    assert min(gaps) >= 0.3, gaps
+
+
+async def test_processed_events_are_forgotten_after_the_retention_window(
+        pool: asyncpg.Pool, bus: Bus) -> None:
+    name = f"c{uuid.uuid4().hex[:8]}"
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES "
+            "($1, $2, now() - interval '2 hours'), ($1, $3, now())", f"{name}.x", old, recent)
+
+    async def remaining() -> set[uuid.UUID]:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("SELECT event_id FROM processed_events WHERE consumer = $1",
+                                    f"{name}.x")
+        return {r["event_id"] for r in rows}
+
+    c = Consumer(bus, pool, name=name, keep_processed="1 hour", purge_seconds=0.1,
+                 prefetch=500)
+    c.subscribe(unique_type(), lambda conn, envelope: asyncio.sleep(0))
+    await c.start()
+    try:
+        await eventually(lambda: _when(remaining(), lambda ids: old not in ids))
+        assert await remaining() == {recent}
+    finally:
+        await c.stop()
+        await c.delete_queues()
+    # Never more messages in hand than connections to handle them.
+    assert c.prefetch == pool.get_max_size()
