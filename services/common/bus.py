@@ -298,9 +298,8 @@ class Consumer:
         self.pool = pool
         self.name = name
         self.retry_delays = tuple(retry_delays)
-        # Never more messages in hand than connections to handle them: the others would wait
-        # for a connection and hold every one, leaving none to /readyz.
-        self.prefetch = max(1, min(prefetch, pool.get_max_size()))
+        # Capped at the pool's size when declared (see `declare`).
+        self.prefetch = prefetch
         self.queue_type = queue_type
         # First and longest wait between two tries during an outage (doubling in between).
         self.outage_delays = outage_delays
@@ -338,6 +337,9 @@ class Consumer:
         if self.bus.connection is None:
             raise RuntimeError("bus not connected")
         if self.channel is None:
+            # Never more messages in hand than connections to handle them: the others would
+            # wait for a connection and hold every one, leaving none to /readyz.
+            self.prefetch = max(1, min(self.prefetch, self.pool.get_max_size()))
             self.channel = await self.bus.connection.channel()
             await self.channel.set_qos(prefetch_count=self.prefetch)
         exchange = await self.channel.declare_exchange(

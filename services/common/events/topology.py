@@ -42,7 +42,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "notifier": (
         PasswordResetRequested.TYPE, AccountInvited.TYPE, EmailChangeRequested.TYPE,
         PasswordChanged.TYPE, ChangeRequestDecided.TYPE, InvoiceIssued.TYPE,
-        PaymentSucceeded.TYPE, PaymentFailed.TYPE,
+        PaymentSucceeded.TYPE, PaymentFailed.TYPE, ReservationSubmitted.TYPE,
+        LineDecided.TYPE, WaitlistOffered.TYPE, Cancelled.TYPE,
     ),
 }
 
