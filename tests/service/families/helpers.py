@@ -10,7 +10,8 @@ import asyncpg
 from aiohttp.test_utils import TestServer
 
 from services.common import keys
-from services.common.events import Envelope
+from services.common.events import Envelope, Event
+from services.common.outbox import add_event
 from tests.support import TestTokens, eventually
 
 TOKENS = TestTokens()
@@ -139,3 +140,17 @@ class EventLog:
 
         found_event: Envelope = await eventually(found)
         return found_event
+
+    async def quiet(self, families: "Families") -> None:
+        """Wait until every event families committed so far has arrived: a marker written
+        to its outbox now is published after them (the relay follows commit order) and
+        reaches this log after them (one queue, first in first out)."""
+        async with families.db.acquire() as conn, conn.transaction():
+            marker = await add_event(conn, Quiet(), producer="families")
+        await eventually(lambda: any(e.id == marker.id for e in self.received))
+
+
+class Quiet(Event):
+    """A marker no service consumes (see `EventLog.quiet`)."""
+
+    TYPE = "families.test_quiet"
