@@ -74,6 +74,7 @@ WHERE id = $1 AND revoked_at IS NULL
 REVOKE_ACCOUNT_SESSIONS = """
 UPDATE sessions SET revoked_at = now(), revoked_reason = $3
 WHERE account_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)
+RETURNING id
 """
 
 INSERT_REFRESH = "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)"
@@ -196,13 +197,15 @@ async def touch_session(conn: Conn, session_id: uuid.UUID) -> None:
     await conn.execute(TOUCH_SESSION, session_id)
 
 
-async def revoke_session(conn: Conn, session_id: uuid.UUID, *, reason: str) -> None:
-    await conn.execute(REVOKE_SESSION, session_id, reason)
+async def revoke_session(conn: Conn, session_id: uuid.UUID, *, reason: str) -> bool:
+    """Close the session; whether it was open."""
+    return await conn.execute(REVOKE_SESSION, session_id, reason) == "UPDATE 1"
 
 
 async def revoke_account_sessions(conn: Conn, account_id: uuid.UUID, *,
-                                  keep: uuid.UUID | None, reason: str) -> None:
-    await conn.execute(REVOKE_ACCOUNT_SESSIONS, account_id, keep, reason)
+                                  keep: uuid.UUID | None, reason: str) -> list[uuid.UUID]:
+    """Close the account's open sessions but `keep`; the ids of those closed."""
+    return [r["id"] for r in await conn.fetch(REVOKE_ACCOUNT_SESSIONS, account_id, keep, reason)]
 
 
 async def insert_refresh(conn: Conn, token_hash: bytes, session_id: uuid.UUID) -> None:

@@ -62,7 +62,7 @@ async def refresh(request: web.Request, body: RefreshBody) -> Tokens:
 @api(summary="Log out (revoke the caller's session)", status=204, tags=TAGS)
 async def logout(request: web.Request) -> web.Response:
     who = principal(request)
-    await service.logout(request.app[common_keys.DB], sid=who.sid)
+    await service.logout(request.app[keys.CONTEXT], request.app[common_keys.DB], sid=who.sid)
     return web.Response(status=204)
 
 

@@ -20,13 +20,16 @@ from services.auth.signing import Signer
 from services.auth.throttle import Throttle, account_key
 from services.common.db import Conn
 from services.common.errors import Unauthorized, ValidationFailed
-from services.common.events.auth import PasswordChanged, PasswordResetRequested
-from services.common.outbox import add_event
+from services.common.events.auth import PasswordChanged, PasswordResetRequested, SessionRevoked
+from services.common.outbox import add_event, add_events
 
 log = logging.getLogger(__name__)
 
 PRODUCER = "auth"
 WRONG_CURRENT_PASSWORD = "Le mot de passe actuel est incorrect."  # noqa: S105 - a message
+# How long after the last access token's expiry services keep refusing a closed session
+# (their clocks may differ a little; verifiers allow a few seconds of leeway).
+REVOCATION_MARGIN_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,8 @@ async def refresh(ctx: AuthContext, pool: asyncpg.Pool, *, refresh_token: str) -
         concurrent = row["rotated_at"] is not None and row["rotated_ago"] <= grace
         reused = row["rotated_at"] is not None and not concurrent
         if reused:
-            await repo.revoke_session(conn, row["session_id"], reason="refresh_reuse")
+            if await repo.revoke_session(conn, row["session_id"], reason="refresh_reuse"):
+                await sessions_revoked(ctx, conn, [row["session_id"]])
         elif row["revoked_at"] is None and not row["expired"]:
             account = await repo.account(conn, row["account_id"])
             if account is None or account["status"] != "active":
@@ -171,11 +175,22 @@ async def refresh(ctx: AuthContext, pool: asyncpg.Pool, *, refresh_token: str) -
     raise SessionExpired()
 
 
+async def sessions_revoked(ctx: AuthContext, conn: Conn, session_ids: list[uuid.UUID]
+                           ) -> None:
+    """Tell every service that these sessions are closed (`auth.session_revoked`, in the
+    caller's transaction): they refuse the sessions' access tokens until those expire."""
+    # Tokens issued up to now expire within their lifetime (plus the verifiers' leeway).
+    expires_at = datetime.now(UTC) + timedelta(
+        seconds=ctx.settings.access_token_seconds + REVOCATION_MARGIN_SECONDS)
+    await add_events(conn, [SessionRevoked(sid=str(s), expires_at=expires_at)
+                            for s in session_ids], producer=PRODUCER)
+
+
 async def authenticated(pool: asyncpg.Pool, *, sub: str, sid: str | None
                         ) -> tuple[uuid.UUID, uuid.UUID]:
     """(account id, session id) of a verified access token whose session is still open.
-    Auth checks this on each of its own calls; other services rely on the short lifetime of
-    access tokens (~10 min) after a logout or a password change."""
+    Auth checks this on each of its own calls; other services refuse the tokens of a closed
+    session once its `auth.session_revoked` reaches them (a moment after)."""
     try:
         account_id, session_id = uuid.UUID(sub), uuid.UUID(str(sid))
     except ValueError as exc:
@@ -186,13 +201,14 @@ async def authenticated(pool: asyncpg.Pool, *, sub: str, sid: str | None
     return account_id, session_id
 
 
-async def logout(pool: asyncpg.Pool, *, sid: str | None) -> None:
+async def logout(ctx: AuthContext, pool: asyncpg.Pool, *, sid: str | None) -> None:
     try:
         session_id = uuid.UUID(str(sid))
     except ValueError:
         return  # a token without a session (an integrator's): nothing to close
-    async with pool.acquire() as conn:
-        await repo.revoke_session(conn, session_id, reason="logout")
+    async with pool.acquire() as conn, conn.transaction():
+        if await repo.revoke_session(conn, session_id, reason="logout"):
+            await sessions_revoked(ctx, conn, [session_id])
 
 
 async def me(pool: asyncpg.Pool, *, account_id: uuid.UUID) -> Me:
@@ -261,7 +277,8 @@ async def reset_password(ctx: AuthContext, pool: asyncpg.Pool, *, token: str, pa
         await repo.set_password(conn, account_id, new_hash)
         await repo.use_one_time(conn, token_hash)
         await repo.void_links(conn, account_id)
-        await repo.revoke_account_sessions(conn, account_id, keep=None, reason="password_reset")
+        await sessions_revoked(ctx, conn, await repo.revoke_account_sessions(
+            conn, account_id, keep=None, reason="password_reset"))
         await ctx.throttle.clear_account(conn, row["account_email"])
         if row["kind"] == "reset":
             await add_event(conn, PasswordChanged(
@@ -295,8 +312,8 @@ async def change_password(ctx: AuthContext, pool: asyncpg.Pool, *, account_id: u
     new_hash = await ctx.passwords.hash(new_password)
     async with pool.acquire() as conn, conn.transaction():
         await repo.set_password(conn, account_id, new_hash)
-        await repo.revoke_account_sessions(conn, account_id, keep=session_id,
-                                           reason="password_changed")
+        await sessions_revoked(ctx, conn, await repo.revoke_account_sessions(
+            conn, account_id, keep=session_id, reason="password_changed"))
         # A login change asked before must not switch the login (and open a session) after it.
         await repo.void_links(conn, account_id)
         await add_event(conn, PasswordChanged(

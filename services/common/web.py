@@ -18,11 +18,12 @@ from services.common import keys
 from services.common.api import openapi_document
 from services.common.bus import Bus, Consumer
 from services.common.db import database
-from services.common.errors import problem_middleware
+from services.common.errors import Unauthorized, problem_middleware
 from services.common.http import client_session
 from services.common.log import REQUEST_ID_HEADER, new_request_id, request_id_var
 from services.common.observability import SERVICE_METRICS, ServiceMetrics, sampler_context
 from services.common.outbox import OutboxRelay
+from services.common.revocations import revocations_context, revoked_sessions
 from services.common.settings import CommonSettings, ServiceSettings
 from services.common.tokens import PRINCIPAL_KEY, JwksKeys, TokenVerifier, bearer_token
 
@@ -75,10 +76,14 @@ def metrics_middleware(registry: CollectorRegistry) -> Middleware:
 
 @web.middleware
 async def verify_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Attach the caller's principal when a bearer token is sent; refuse an invalid one."""
+    """Attach the caller's principal when a bearer token is sent; refuse an invalid one, and
+    one of a session auth has closed."""
     token = bearer_token(request)
     if token is not None:
-        request[PRINCIPAL_KEY] = await request.app[keys.VERIFIER].verify(token)
+        who = await request.app[keys.VERIFIER].verify(token)
+        if who.sid is not None and who.sid in revoked_sessions(request.app):
+            raise Unauthorized()
+        request[PRINCIPAL_KEY] = who
     return await handler(request)
 
 
@@ -145,6 +150,7 @@ def service_app(settings: ServiceSettings, *, title: str, migrations: Path) -> w
     app.cleanup_ctx.append(verifier_context)
     app.cleanup_ctx.append(database_context(settings, migrations))
     app.cleanup_ctx.append(bus_context(settings))
+    app.cleanup_ctx.append(revocations_context)
     app.cleanup_ctx.append(relay_context(settings))
     app[SERVICE_METRICS] = ServiceMetrics(app[keys.METRICS])
     app.cleanup_ctx.append(sampler_context)

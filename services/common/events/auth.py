@@ -58,3 +58,14 @@ class PasswordChanged(Event):
     account_id: uuid.UUID
     email: str
     changed_at: datetime
+
+
+class SessionRevoked(Event):
+    """A session was closed (logout, refresh-token reuse, password change or reset): every
+    service refuses its access tokens (`sid` claim) from now on; none of them is valid after
+    `expires_at`, so nobody needs to remember it longer."""
+
+    TYPE = "auth.session_revoked"
+
+    sid: str
+    expires_at: datetime
