@@ -1,7 +1,8 @@
 """The « Mon compte famille » aggregate: auth's account and each service's part, in parallel.
 
-A section is optional: when its service is missing or down, the dashboard still answers,
-with the section's empty value and its name in `unavailable`. Later services add a
+Every section is optional, the account (auth) included: when its service is missing or down,
+the dashboard still answers, with the section's empty value and its name in `unavailable`
+(tokens are verified locally, so auth being down does not stop the rest). Later services add a
 `Section` to `SECTIONS` (and a field to `Dashboard`)."""
 
 import asyncio
@@ -23,7 +24,9 @@ log = logging.getLogger(__name__)
 
 
 class Dashboard(BaseModel):
-    account: Me
+    # Null (and "account" in `unavailable`) when auth cannot answer: the token is checked
+    # locally, so the rest of the dashboard still shows.
+    account: Me | None = None
     family: dict[str, Any] | None = None
     children: list[dict[str, Any]] = Field(default_factory=list)
     # Children the parent asked to add, awaiting validation by staff.
@@ -51,6 +54,10 @@ class Section:
     name: str
     load: Loader
     empty: dict[str, Any]
+
+
+async def _account(clients: Clients, token: str, who: Principal) -> dict[str, Any]:
+    return {"account": await clients.auth.me(token)}
 
 
 async def _family(clients: Clients, token: str, who: Principal) -> dict[str, Any]:
@@ -89,6 +96,7 @@ async def _billing(clients: Clients, token: str, who: Principal) -> dict[str, An
 DASHBOARD_ITEMS = 5
 
 SECTIONS: list[Section] = [
+    Section("account", _account, {"account": None}),
     Section("family", _family, {"family": None}),
     Section("children", _children, {"children": [], "pending_children": []}),
     Section("reservations", _reservations, {"reservations": []}),
@@ -99,28 +107,28 @@ SECTIONS: list[Section] = [
 async def load_dashboard(request: web.Request) -> Dashboard:
     clients = request.app[keys.CLIENTS]
 
-    async def fetch(token: str) -> tuple[Me, list[Any]]:
+    async def fetch(token: str) -> list[Any]:
         who = (await require_session(request)).principal
-        me, *parts = await asyncio.gather(
-            clients.auth.me(token),
+        parts = await asyncio.gather(
             *(section.load(clients, token, who) for section in SECTIONS),
             return_exceptions=True,
         )
-        if isinstance(me, BaseException):
-            raise me
-        assert isinstance(me, Me)
-        return me, parts
+        # A service refusing the token (a session closed meanwhile): refresh once, or log in.
+        for part in parts:
+            if isinstance(part, Unauthorized):
+                raise part
+        return parts
 
-    me, parts = await upstream(request, fetch)
+    parts = await upstream(request, fetch)
     values: dict[str, Any] = {}
     unavailable: list[str] = []
     for section, result in zip(SECTIONS, parts, strict=True):
         values.update(section.empty)
         if isinstance(result, BaseException) and not isinstance(result, NotFound):
-            if not isinstance(result, Problem | Unauthorized):
+            if not isinstance(result, Problem):
                 log.error("dashboard section failed", exc_info=result,
                           extra={"section": section.name})
             unavailable.append(section.name)
         elif isinstance(result, dict):
             values.update({k: v for k, v in result.items() if v is not None})
-    return Dashboard(account=me, unavailable=unavailable, **values)
+    return Dashboard(unavailable=unavailable, **values)
