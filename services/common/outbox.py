@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -21,14 +22,19 @@ INSERT_EVENT = """
 INSERT INTO outbox (id, type, version, occurred_at, producer, data, request_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
-LOCK_BATCH = """
+PENDING_BATCH = """
 SELECT id, type, version, occurred_at, producer, data, request_id
 FROM outbox WHERE published_at IS NULL
 ORDER BY created_at
 LIMIT $1
-FOR UPDATE SKIP LOCKED
 """
 MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
+# One relay of a service's database publishes at a time (the others skip their turn), so the
+# events leave in the order they were written: per aggregate, that is commit order (a change
+# locks its row before it writes its event). Per database: services never wait on each other.
+RELAY_LOCK = 0x4F555442  # "OUTB"
+TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
+UNLOCK = "SELECT pg_advisory_unlock($1)"
 # Published rows may carry one-time links for the notifier: keep them only a short while.
 PURGE_PUBLISHED = "DELETE FROM outbox WHERE published_at < now() - $1::text::interval"
 
@@ -71,8 +77,9 @@ async def add_events(conn: Conn, events: Sequence[Event], *, producer: str) -> l
 class OutboxRelay:
     """Publishes pending outbox rows with publisher confirms, then marks them sent.
 
-    Woken by LISTEN/NOTIFY and, as a fallback, by polling; rows are locked with SKIP LOCKED,
-    so several replicas can relay together without publishing a row twice at once.
+    Woken by LISTEN/NOTIFY and, as a fallback, by polling. Several replicas may run one each:
+    a session advisory lock gives the turn to one at a time, which publishes in the order
+    the rows were written (no event of an aggregate overtakes an older one).
     """
 
     def __init__(
@@ -97,23 +104,33 @@ class OutboxRelay:
         self._wake.set()
 
     async def relay_once(self) -> int:
-        """Publish one batch; return how many rows were published."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(LOCK_BATCH, self.batch)
-            if not rows:
+        """Publish one batch; return how many rows were published (0 when another relay holds
+        the turn). No transaction and no row lock is held while the broker confirms: only a
+        session advisory lock, released with the connection should this one die."""
+        async with self.pool.acquire() as conn:
+            if not await conn.fetchval(TRY_LOCK, RELAY_LOCK):
                 return 0
-            for row in rows:
-                envelope = Envelope(
-                    id=row["id"],
-                    type=row["type"],
-                    version=row["version"],
-                    occurred_at=row["occurred_at"],
-                    producer=row["producer"],
-                    data=row["data"],
-                )
-                await self.bus.publish(envelope, request_id=row["request_id"])
-            await conn.execute(MARK_PUBLISHED, [r["id"] for r in rows])
-            return len(rows)
+            try:
+                rows = await conn.fetch(PENDING_BATCH, self.batch)
+                published: list[Any] = []
+                try:
+                    for row in rows:
+                        await self.bus.publish(Envelope(
+                            id=row["id"],
+                            type=row["type"],
+                            version=row["version"],
+                            occurred_at=row["occurred_at"],
+                            producer=row["producer"],
+                            data=row["data"],
+                        ), request_id=row["request_id"])
+                        published.append(row["id"])
+                finally:
+                    # What went out is marked even if a later row failed (fewer repeats).
+                    if published:
+                        await conn.execute(MARK_PUBLISHED, published)
+                return len(rows)
+            finally:
+                await conn.execute(UNLOCK, RELAY_LOCK)
 
     async def _listen(self) -> None:
         with contextlib.suppress(Exception):

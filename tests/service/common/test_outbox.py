@@ -1,5 +1,6 @@
 """Transactional outbox: an event is published if and only if its transaction commits."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
@@ -7,7 +8,7 @@ import asyncpg
 import pytest
 
 from services.common.bus import Bus
-from services.common.events import Event
+from services.common.events import Envelope, Event
 from services.common.outbox import OutboxRelay, add_event
 from tests.service.common.conftest import Probe, unique_type
 
@@ -94,4 +95,46 @@ async def test_two_relays_publish_each_event_once(
         for relay in relays:
             await relay.stop()
     numbers = [e.data["n"] for e in seen.received]
-    assert sorted(numbers) == list(range(200))
+    # Each once, and in the order written: one relay at a time has the turn.
+    assert numbers == list(range(200))
+
+
+class PausingBus(Bus):
+    """The real bus, whose publishing waits until the test opens the gate."""
+
+    def __init__(self, bus: Bus) -> None:
+        super().__init__(bus.amqp_url, bus.namespace)
+        self.entered = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def publish(self, envelope: Envelope, *, request_id: str | None = None,
+                      timeout: float = 10.0) -> None:
+        self.entered.set()
+        await self.gate.wait()
+        await super().publish(envelope, request_id=request_id, timeout=timeout)
+
+
+async def test_the_relay_holds_no_row_lock_while_the_broker_confirms(
+        pool: asyncpg.Pool, bus: Bus, probe: Callable[[str], Awaitable[Probe]]) -> None:
+    happened = event_class(unique_type())
+    seen = await probe(happened.TYPE)
+    async with pool.acquire() as conn, conn.transaction():
+        for n in range(3):
+            await add_event(conn, happened(n=n), producer="kernel")
+    pausing = PausingBus(bus)
+    await pausing.connect()
+    relay = OutboxRelay(pool, pausing, poll_seconds=0.1)
+    publishing = asyncio.create_task(relay.relay_once())
+    try:
+        await asyncio.wait_for(pausing.entered.wait(), 10)
+        # The batch is in hand and waits on the broker: its rows are not locked meanwhile.
+        async with pool.acquire() as conn, conn.transaction():
+            locked = await conn.fetch(
+                "SELECT id FROM outbox WHERE type = $1 FOR UPDATE NOWAIT", happened.TYPE)
+        pausing.gate.set()
+        assert await publishing == 3
+        await seen.wait_for(3)
+    finally:
+        pausing.gate.set()
+        await pausing.close()
+    assert len(locked) == 3
