@@ -32,6 +32,8 @@ FLASH.update({
         "La famille a été créée.",
         "Le parent va recevoir par e-mail une invitation à choisir son mot de passe.",),
     "qf_set": ("Le quotient familial a été enregistré.",),
+    "family_changed_by_staff": ("Le dossier de la famille a été modifié. La modification est "
+                                "inscrite au journal.",),
     "invitation_sent": ("Une nouvelle invitation a été envoyée par e-mail.",),
     "request_approved": ("La demande a été acceptée : les modifications sont appliquées. "
                          "La famille en est informée par e-mail.",),

@@ -252,22 +252,49 @@ def version_of(data: MultiDictProxy[Any]) -> int | None:
 
 # ---- « Modifier les informations de la famille » ----------------------------------------------
 
+@dataclass(frozen=True)
+class Editor:
+    """Who edits the family file: its parent (a change request, from the values they last
+    asked for) or staff (applied at once and audited, from the values in force)."""
+
+    family_id: uuid.UUID
+    staff: bool
+    base: str  # the form's address; a section's is base/<slug>
+    back: tuple[str, str]
+    done: str  # where a saved change leads
+    flash: str  # the message shown there
+
+
+def parent_editor(family_id: uuid.UUID) -> Editor:
+    return Editor(family_id, False, FAMILY_FORM, ("/mon-compte", "Retour à mon compte"),
+                  PARENT_HOME, "family_change_requested")
+
+
 def family_form_page(request: web.Request, family: Mapping[str, Any], form: Form, *,
-                     version: int | None, section: Section = WHOLE, notice: str | None = None,
-                     status: int = 200) -> web.Response:
-    return render(request, "family/family_form.html", {
+                     version: int | None, editor: Editor, section: Section = WHOLE,
+                     notice: str | None = None, status: int = 200,
+                     extra: Mapping[str, Any] | None = None) -> web.Response:
+    heading = f"Modifier : {section.title}" if section.slug else section.title
+    if editor.staff:
+        heading = f"{heading} — {family.get('name', '')}"
+    return render(request, "gestion/family_edit.html" if editor.staff
+                  else "family/family_form.html", {
+        **(extra or {}),
         "family": family,
         "form": form,
         "version": version,
         "in_force": file_values(family),
-        "pending": pending_of(family),
+        "pending": {} if editor.staff else pending_of(family),
+        "family_has_pending": bool(pending_of(family)),
         "rows": row_counts(form.values),
         "civilities": [(c, c) for c in CIVILITIES],
         "notice": notice,
         "section": section,
-        "heading": f"Modifier : {section.title}" if section.slug else section.title,
+        "heading": heading,
         "only": section.fieldsets,
-        "action": f"{FAMILY_FORM}/{section.slug}" if section.slug else FAMILY_FORM,
+        "action": f"{editor.base}/{section.slug}" if section.slug else editor.base,
+        "staff": editor.staff,
+        "back": editor.back,
     }, status=status)
 
 
@@ -278,60 +305,68 @@ def section_of(request: web.Request) -> Section:
     return section
 
 
-async def show_form(request: web.Request, section: Section) -> web.StreamResponse:
-    family_id = await parent_family(request)
+def starting_values(family: Mapping[str, Any], editor: Editor) -> dict[str, Any]:
+    return file_values(family) if editor.staff else proposed_values(family)
+
+
+async def show_form(request: web.Request, editor: Editor, section: Section, *,
+                    extra: Mapping[str, Any] | None = None) -> web.StreamResponse:
     families = request.app[keys.CLIENTS].families
-    family = await upstream(request, lambda token: families.family(token, family_id))
-    form = Form(values=form_values(proposed_values(family)))
+    family = await upstream(request, lambda token: families.family(token, editor.family_id))
+    form = Form(values=form_values(starting_values(family, editor)))
     return family_form_page(request, family, form, version=family.get("version"),
-                            section=section)
+                            editor=editor, section=section, extra=extra)
 
 
-async def save_form(request: web.Request, section: Section) -> web.StreamResponse:
+async def save_form(request: web.Request, editor: Editor, section: Section, *,
+                    extra: Mapping[str, Any] | None = None) -> web.StreamResponse:
     """The fields of `section` only: what it does not show is never sent, so never changed."""
-    family_id = await parent_family(request)
     families = request.app[keys.CLIENTS].families
     data = await request.post()
     names = field_names(section=section)
     form = read_fields(data, names)
     version = version_of(data)
-    family = await upstream(request, lambda token: families.family(token, family_id))
-    submission = family_submission(form.values, proposed_values(family), section=section)
+    family = await upstream(request, lambda token: families.family(token, editor.family_id))
+    submission = family_submission(form.values, starting_values(family, editor),
+                                   section=section)
     try:
         answer = await upstream(request, lambda token: families.change_family(
-            token, family_id, submission.body, version=version))
+            token, editor.family_id, submission.body, version=version))
     except Unauthorized:
         raise
     except Problem as problem:
         if nothing_changed(problem):
-            return family_form_page(request, family, form, version=version, section=section,
-                                    notice=problem.title, status=problem.status)
+            return family_form_page(request, family, form, version=version, editor=editor,
+                                    section=section, notice=problem.title,
+                                    status=problem.status, extra=extra)
         submission.show(form, problem, names)
-        return family_form_page(request, family, form, version=version, section=section,
-                                status=problem.status)
+        return family_form_page(request, family, form, version=version, editor=editor,
+                                section=section, status=problem.status, extra=extra)
     flash(request, "request_withdrawn" if answer.get("state") == "withdrawn"
-          else "family_change_requested")
-    return redirect(PARENT_HOME)
+          else editor.flash)
+    return redirect(editor.done)
 
 
 @routes.get(FAMILY_FORM)
 async def family_form(request: web.Request) -> web.StreamResponse:
-    return await show_form(request, WHOLE)
+    return await show_form(request, parent_editor(await parent_family(request)), WHOLE)
 
 
 @routes.post(FAMILY_FORM)
 async def family_change(request: web.Request) -> web.StreamResponse:
-    return await save_form(request, WHOLE)
+    return await save_form(request, parent_editor(await parent_family(request)), WHOLE)
 
 
 @routes.get(FAMILY_FORM + "/{section}")
 async def family_section_form(request: web.Request) -> web.StreamResponse:
-    return await show_form(request, section_of(request))
+    editor = parent_editor(await parent_family(request))
+    return await show_form(request, editor, section_of(request))
 
 
 @routes.post(FAMILY_FORM + "/{section}")
 async def family_section_change(request: web.Request) -> web.StreamResponse:
-    return await save_form(request, section_of(request))
+    editor = parent_editor(await parent_family(request))
+    return await save_form(request, editor, section_of(request))
 
 
 # ---- « Mes demandes de modification » ---------------------------------------------------------

@@ -12,6 +12,8 @@ from gateway import keys
 from gateway.messages import ACCOUNT_STATES, CIVILITIES
 from gateway.pages.family import (
     LISTS,
+    SECTIONS,
+    Editor,
     export_response,
     family_submission,
     field_names,
@@ -19,12 +21,16 @@ from gateway.pages.family import (
     pending_of,
     read_fields,
     row_counts,
+    save_form,
+    section_of,
+    show_form,
 )
 from gateway.pages.staff import (
     FAMILIES,
     QUEUE,
     T,
     cursor_query,
+    nothing,
     pager,
     render_staff,
     staff_load,
@@ -171,6 +177,7 @@ def family_page(request: web.Request, data: T, *, qf_form: Form | None = None,
         "qf_form": qf_form or Form(values={"qf": "" if qf is None else str(qf)}),
         "error": error,
         "queue_link": f"{QUEUE}?famille={family.get('id')}",
+        "sections": SECTIONS,
     }, status=status)
 
 
@@ -225,3 +232,27 @@ async def export(request: web.Request) -> web.StreamResponse:
     families = request.app[keys.CLIENTS].families
     data = await upstream(request, lambda token: families.export(token, family_id))
     return export_response(data, f"famille-{family_id}.json")
+
+
+# ---- a family's file edited directly (issue 10, point 11) ---------------------------------------
+
+def staff_editor(family_id: uuid.UUID) -> Editor:
+    """Staff change a file at once (the families service audits it as a staff change), one
+    section at a time like parents: phone calls from parents end up here."""
+    page = FAMILY.format(family_id=family_id)
+    return Editor(family_id, True, f"{page}/modifier", (page, "Retour à la famille"), page,
+                  "family_changed_by_staff")
+
+
+@routes.get(FAMILY + "/modifier/{section}")
+async def edit_section(request: web.Request) -> web.StreamResponse:
+    extra = await staff_load(request, nothing)
+    editor = staff_editor(uuid_in(request, "family_id"))
+    return await show_form(request, editor, section_of(request), extra=extra)
+
+
+@routes.post(FAMILY + "/modifier/{section}")
+async def save_section(request: web.Request) -> web.StreamResponse:
+    extra = await staff_load(request, nothing)
+    editor = staff_editor(uuid_in(request, "family_id"))
+    return await save_form(request, editor, section_of(request), extra=extra)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.families import repo as families_repo
 from services.families import service as families_service
 from services.families.schemas import FamilyPatch, QfUpdate
 from tests.e2e.stack import Stack
@@ -409,3 +410,54 @@ async def test_a_tampered_page_link_is_said_in_french(agent: Browser, path: str)
     assert "Le lien de pagination est invalide. Revenez à la première page." in text_of(html)
     if "familles" not in path:
         assert f'href="{path.split("?")[0]}">Revenir à la première page' in html
+
+
+# ---- a file edited directly by staff (issue 10, point 11) ---------------------------------------
+
+async def test_an_agent_edits_a_section_of_the_file_at_once_and_it_is_audited(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    _, page = await agent.get(f"/gestion/familles/{family.id}")
+    path = f"/gestion/familles/{family.id}/modifier/adresse"
+    assert f'href="{path}"' in page
+    resp, html = await agent.get(path)
+    assert resp.status == 200
+    assert "appliquées immédiatement et inscrites au journal" in text_of(html)
+    data = form_of(html, path)
+    assert data["address.line1"] == "12 rue des Oliviers"
+    assert "guardians.0.last_name" not in data  # one section at a time
+    data["phone_home"] = "04 67 96 00 00"
+    resp, _ = await agent.post_form(path, data, csrf=data["csrf"])
+    assert resp.status == 303
+    assert resp.headers["Location"] == f"/gestion/familles/{family.id}"
+    assert (await file_of(stack, family.id))["phone_home"] == "04 67 96 00 00"
+    assert await requests_of(stack, family.id) == []  # no request: applied at once
+    _, page = await agent.get(f"/gestion/familles/{family.id}")
+    assert "Le dossier de la famille a été modifié." in text_of(page)
+    async with families_db(stack).acquire() as conn:
+        rows = await families_repo.family_audit(conn, family.id)
+    [updated] = [r for r in rows if r["action"] == "family.updated"]
+    assert updated["actor_role"] == "staff"
+
+
+async def test_an_agent_edit_refused_by_the_service_changes_nothing(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    path = f"/gestion/familles/{family.id}/modifier/adresse"
+    _, html = await agent.get(path)
+    data = form_of(html, path)
+    data["address.postal_code"] = "348"
+    resp, page = await agent.post_form(path, data, csrf=data["csrf"])
+    assert resp.status == 422
+    assert "Code postal : Le code postal doit comporter 5 chiffres." in text_of(page)
+    assert (await file_of(stack, family.id))["postal_code"] == "34800"
+
+
+async def test_parents_cannot_edit_a_file_through_the_staff_pages(
+        browser: Browser, stack: Stack, family: Family) -> None:
+    await browser.login(family.email, family.password)
+    path = f"/gestion/familles/{family.id}/modifier/adresse"
+    resp, _ = await browser.get(path)
+    assert resp.status == 403
+    csrf = await browser.csrf("/mon-compte/famille")
+    resp, _ = await browser.post_form(path, {"phone_home": "04 67 96 00 00"}, csrf=csrf)
+    assert resp.status == 403
+    assert (await file_of(stack, family.id))["phone_home"] != "04 67 96 00 00"
