@@ -521,3 +521,24 @@ async def test_the_staff_pdf_and_the_family_page_link(
     async with browser.http.get(browser.url(f"/gestion/factures/{billed.invoice_id}/pdf")
                                 ) as resp:
         assert resp.status == 200 and (await resp.read()).startswith(b"%PDF")
+
+
+async def test_the_parent_downloads_the_attestation_fiscale_from_the_block(
+        browser: Browser, stack: Stack) -> None:
+    """Léa (5) is under 6 on 1 January: the childcare paid for her (the demo cheque, shared
+    among the invoice's children) is on a yearly attestation the block links to."""
+    await logged_in(browser, DEMO_LOGIN)
+    _, html = await browser.get("/mon-compte")
+    link = re.search(r'href="(/mon-compte/attestations-fiscales/(\d{4})/[0-9a-f-]{36})"', html)
+    assert link is not None
+    assert re.search(r"Attestation \d{4} — Léa Martin \(\d+,\d\d", text_of(html))
+
+    async with browser.http.get(browser.url(link.group(1))) as resp:
+        body = await resp.read()
+        disposition = resp.headers["Content-Disposition"]
+
+    assert resp.status == 200 and body.startswith(b"%PDF")
+    assert disposition == (f'attachment; filename="attestation-fiscale-{link.group(2)}'
+                           '-lea-martin.pdf"')
+    resp, _ = await browser.get(link.group(1).replace(link.group(2), "1999"))
+    assert resp.status == 404
