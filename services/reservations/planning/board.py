@@ -117,6 +117,9 @@ class Board:
     refused: dict[Key, HeldLine] = field(init=False)
     # The units of the live lines, by day (what exclusions are checked against, per cell).
     live_units: dict[date, set[uuid.UUID]] = field(init=False)
+    # Per day, the same for every unit (and `now` is fixed): computed once per day.
+    _deadlines: dict[date, datetime] = field(init=False)
+    _timings: dict[date, Outcome] = field(init=False)
 
     def __post_init__(self) -> None:
         units = {u.id for u in self.period.units}
@@ -129,6 +132,7 @@ class Board:
                 self.live[key] = line
             elif line.state == "refused" and line.family_id == self.family_id:
                 self.refused[key] = line
+        self._deadlines, self._timings = {}, {}
         self.live_units = {}
         for unit_id, day in self.live:
             self.live_units.setdefault(day, set()).add(unit_id)
@@ -174,8 +178,19 @@ class Board:
 
     def deadline(self, day: date) -> datetime:
         """« Modifiable jusqu'au … »: booking also ends when the window closes."""
-        last = self.period.rules.deadline(day)
-        return min(last, self.period.closes_at) if self.kind == "book" else last
+        found = self._deadlines.get(day)
+        if found is None:
+            last = self.period.rules.deadline(day)
+            found = min(last, self.period.closes_at) if self.kind == "book" else last
+            self._deadlines[day] = found
+        return found
+
+    def timing(self, day: date) -> Outcome:
+        """Accepted, requested or impossible by the processing rules, now, for that day."""
+        found = self._timings.get(day)
+        if found is None:
+            found = self._timings[day] = self.period.rules.timing(self.now, day)
+        return found
 
     # ---- outcomes ----------------------------------------------------------------------------
 
@@ -198,7 +213,7 @@ class Board:
         window = rules.window_reason(self.window, self.period.opens_at, self.period.closes_at)
         if window is not None:
             return IMPOSSIBLE, window
-        timing = self.period.rules.timing(self.now, day)
+        timing = self.timing(day)
         if timing == IMPOSSIBLE:
             return IMPOSSIBLE, rules.too_late_reason(self.period.rules.deadline(day),
                                                      cancel=False)
@@ -221,7 +236,7 @@ class Board:
             return IMPOSSIBLE, CANCEL_PENDING
         if line.state != "accepted":
             return ACCEPTED, WITHDRAWAL
-        timing = self.period.rules.timing(self.now, day)
+        timing = self.timing(day)
         if timing == IMPOSSIBLE:
             return IMPOSSIBLE, rules.too_late_reason(self.period.rules.deadline(day),
                                                      cancel=True)
