@@ -632,10 +632,13 @@ class BillingClient(Upstream):
 
     # ---- staff ----
 
-    async def preview(self, token: str, *, month: str, cursor: str | None = None
-                      ) -> dict[str, Any]:
+    async def preview(self, token: str, *, month: str, cursor: str | None = None,
+                      limit: int = 20) -> dict[str, Any]:
+        """What a run would issue now, `limit` draft invoices a page (with the month's count
+        and total)."""
         return _object(await self.call("GET", "/invoicing/preview", token=token,
-                                       params=_query(month=month, cursor=cursor)))
+                                       params=_query(month=month, cursor=cursor,
+                                                     limit=str(limit))))
 
     async def run(self, token: str, *, month: str) -> dict[str, Any]:
         return _object(await self.call("POST", "/invoicing/runs", token=token,

@@ -542,3 +542,25 @@ async def test_the_parent_downloads_the_attestation_fiscale_from_the_block(
                            '-lea-martin.pdf"')
     resp, _ = await browser.get(link.group(1).replace(link.group(2), "1999"))
     assert resp.status == 404
+
+
+async def test_the_preview_of_a_busy_month_is_paged_and_stays_light(
+        browser: Browser, stack: Stack, agent: dict[str, Any]) -> None:
+    first = await book(stack, uuid.uuid4(), name="Famille Aperçu 00", email="a0@example.org",
+                       days=10)
+    for index in range(1, 21):
+        await book(stack, uuid.uuid4(), name=f"Famille Aperçu {index:02d}",
+                   email=f"a{index}@example.org", days=10, month=first.month)
+    month = first.month.strftime("%Y-%m")
+    await logged_in(browser, agent)
+
+    resp, html = await browser.get(f"/gestion/facturation?mois={month}")
+
+    assert resp.status == 200 and len(html.encode()) <= PAGE_LIMIT
+    text = text_of(html)
+    assert "21 factures pour un total de 2 520,00" in text  # 21 × 10 days × 12,00 €
+    assert len(re.findall(r'<h3 id="draft-\d+">Famille Aperçu', html)) == 20
+    following = re.search(r'href="([^"]+)" rel="next"', html)
+    assert following is not None
+    _, html = await browser.get(following.group(1).replace("&amp;", "&"))
+    assert len(re.findall(r'<h3 id="draft-\d+">Famille Aperçu', html)) == 1
