@@ -434,7 +434,8 @@ async def test_a_month_not_shaped_as_one_is_said_and_nothing_asked(
 
 
 async def test_an_agent_issues_a_credit_note_with_its_reason(
-        browser: Browser, stack: Stack, billed: Billed, agent: dict[str, Any]) -> None:
+        browser: Browser, stack: Stack, family: Family, billed: Billed,
+        agent: dict[str, Any]) -> None:
     await logged_in(browser, agent)
     path = f"/gestion/factures/{billed.invoice_id}"
     before = await counts(stack)
@@ -457,6 +458,17 @@ async def test_an_agent_issues_a_credit_note_with_its_reason(
     assert re.search(r"A-\d{4}-\d{6} du .* : 12,00 € — Enfant malade", text)
     assert "Partiellement" not in text and "12,00" in text
     assert (await counts(stack))["credit_notes"] == before["credit_notes"] + 1
+    # The family sees the avoir on its invoice and downloads it.
+    async with browser_session() as http:
+        parent = await logged_in(Browser(http, browser.base), family.login)
+        _, html = await parent.get(f"/mon-compte/factures/{billed.invoice_id}")
+        assert "Enfant malade" in text_of(html) and "Avoirs" in text_of(html)
+        link = re.search(r'href="(/mon-compte/avoirs/[0-9a-f-]{36}/pdf)"', html)
+        assert link is not None
+        async with http.get(parent.url(link.group(1))) as resp:
+            assert resp.status == 200 and (await resp.read()).startswith(b"%PDF")
+            assert re.fullmatch(r'attachment; filename="avoir-A-\d{4}-\d{6}\.pdf"',
+                                resp.headers["Content-Disposition"])
 
 
 @pytest.mark.parametrize(("form", "field", "message"), [
