@@ -20,6 +20,7 @@ from services.auth.service import (
     normalise_email,
     open_session,
     password_turn,
+    sessions_revoked,
 )
 from services.auth.throttle import account_key
 from services.common import demo
@@ -183,6 +184,34 @@ async def list_accounts(pool: asyncpg.Pool, *, family_id: uuid.UUID | None,
     async with pool.acquire() as conn:
         rows = await repo.accounts(conn, family_id=family_id, limit=ACCOUNTS_LIMIT, ids=ids)
     return AccountList([AccountSummary(**dict(r)) for r in rows])
+
+
+NOT_YOURSELF = "Vous ne pouvez pas désactiver votre propre compte."
+
+
+async def set_disabled(ctx: AuthContext, pool: asyncpg.Pool, *, account_id: uuid.UUID,
+                       disabled: bool, actor: uuid.UUID) -> AccountSummary:
+    """Disable an account — its sessions closed at once, here and (through
+    `auth.session_revoked`) in every service — or enable it again: active when it has a
+    password, else invited as before (admin)."""
+    if disabled and account_id == actor:
+        raise Conflict(NOT_YOURSELF)
+    async with pool.acquire() as conn, conn.transaction():
+        account = await repo.account(conn, account_id, for_update=True)
+        if account is None:
+            raise NotFound("Compte introuvable.")
+        if disabled:
+            await repo.set_status(conn, account_id, "disabled")
+            closed = await repo.revoke_account_sessions(conn, account_id, keep=None,
+                                                        reason="disabled")
+            await sessions_revoked(ctx, conn, closed)
+        elif account["status"] == "disabled":
+            await repo.set_status(conn, account_id,
+                                  "active" if account["password_hash"] else "invited")
+        log.info("account status set", extra={"account_id": str(account_id),
+                                               "disabled": disabled, "by": str(actor)})
+        [row] = await repo.accounts(conn, family_id=None, limit=1, ids=[account_id])
+    return AccountSummary(**dict(row))
 
 
 async def role_of(pool: asyncpg.Pool, *, email: str) -> AccountRole:

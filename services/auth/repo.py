@@ -47,7 +47,9 @@ SELECT a.id, a.email, a.role, a.family_id, a.status, a.created_at,
        (SELECT t.new_email FROM one_time_tokens t
          WHERE t.account_id = a.id AND t.kind = 'email_change' AND t.used_at IS NULL
            AND t.invalidated_at IS NULL AND t.expires_at > now()
-         ORDER BY t.created_at DESC LIMIT 1) AS pending_email
+         ORDER BY t.created_at DESC LIMIT 1) AS pending_email,
+       ARRAY(SELECT s.created_at FROM sessions s WHERE s.account_id = a.id
+             ORDER BY s.created_at DESC LIMIT 5) AS recent_logins
 FROM accounts a
 WHERE ($1::uuid IS NULL OR a.family_id = $1)
   AND ($3::uuid[] IS NULL OR a.id = ANY($3::uuid[]))
@@ -177,6 +179,13 @@ async def link_family(conn: Conn, account_id: uuid.UUID, family_id: uuid.UUID) -
 
 async def email_taken(conn: Conn, email: str, *, by_other_than: uuid.UUID) -> bool:
     return bool(await conn.fetchval(EMAIL_TAKEN, email, by_other_than))
+
+
+SET_STATUS = "UPDATE accounts SET status = $2, updated_at = now() WHERE id = $1"
+
+
+async def set_status(conn: Conn, account_id: uuid.UUID, status: str) -> None:
+    await conn.execute(SET_STATUS, account_id, status)
 
 
 async def accounts(conn: Conn, *, family_id: uuid.UUID | None, limit: int,

@@ -10,6 +10,8 @@ from services.auth.schemas import (
     AccountList,
     AccountRole,
     AccountsQuery,
+    AccountStatusBody,
+    AccountSummary,
     ChangePasswordBody,
     ConfirmedEmail,
     EmailBody,
@@ -26,7 +28,7 @@ from services.common import keys as common_keys
 from services.common.addresses import client_address
 from services.common.api import api
 from services.common.errors import NotFound
-from services.common.tokens import principal, require_staff
+from services.common.tokens import principal, require_role, require_staff
 
 routes = web.RouteTableDef()
 TAGS = ("auth",)
@@ -146,6 +148,21 @@ async def lookup_account(request: web.Request, body: EmailBody) -> AccountRole:
     # expiry, revoked sessions) but not the session row, as in every other service.
     require_staff(request)
     return await accounts.role_of(request.app[common_keys.DB], email=body.email)
+
+
+@routes.put("/accounts/{account_id}/status")
+@api(summary="Disable an account (its sessions closed at once) or enable it again (admin)",
+     body=AccountStatusBody, response=AccountSummary, tags=TAGS)
+async def set_account_status(request: web.Request, body: AccountStatusBody) -> AccountSummary:
+    who = require_role(request, "admin")
+    await _session(request)
+    try:
+        account_id = uuid.UUID(request.match_info["account_id"])
+    except ValueError as exc:
+        raise NotFound("Compte introuvable.") from exc
+    return await accounts.set_disabled(request.app[keys.CONTEXT], request.app[common_keys.DB],
+                                       account_id=account_id, disabled=body.disabled,
+                                       actor=uuid.UUID(who.sub))
 
 
 @routes.post("/accounts/{account_id}/invitation")

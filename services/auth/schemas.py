@@ -95,6 +95,14 @@ class AccountSummary(Account):
     # Latest unused invitation link's expiry (past: the invitation has lapsed).
     invitation_expires_at: datetime | None
     pending_email: str | None
+    # The latest logins (sessions opened), newest first, at most 5.
+    recent_logins: list[datetime] = Field(default_factory=list)
+
+
+class AccountStatusBody(BaseModel):
+    """Disable an account (its sessions closed at once) or enable it again (admin)."""
+
+    disabled: bool
 
 
 class AccountList(RootModel[list[AccountSummary]]):

@@ -47,7 +47,7 @@ async def test_every_body_refuses_hostile_json_and_writes_nothing(
     for method, path in body_routes(auth):
         before = await counts(auth)
 
-        answer = await send(auth, method, path, raw, token)
+        answer = await send(auth, method, path.format(account_id=account["id"]), raw, token)
 
         assert answer[0] == status, (method, path, answer)
         problem = answer[1]
