@@ -1,11 +1,13 @@
 """RFC 9457 problem details: one exception family, one middleware, French titles."""
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from services.common.bus import is_transient
 from services.common.log import current_request_id
 
 log = logging.getLogger(__name__)
@@ -149,10 +151,41 @@ _HTTP_TO_PROBLEM: dict[int, type[Problem]] = {
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# How long a client is told to wait when the database or the broker is away.
+OUTAGE_RETRY_AFTER = 5
+
+
+class Outage:
+    """Logs an outage of the infrastructure once, not once per request: a warning at its
+    first failure; the failures that follow within `quiet` seconds of each other belong to
+    the same outage (counted, told when the next one starts)."""
+
+    def __init__(self, *, quiet: float = 60.0) -> None:
+        self.quiet = quiet
+        self.started: float | None = None
+        self.last = 0.0
+        self.failures = 0
+
+    def failed(self, exc: BaseException, path: str) -> None:
+        now = time.monotonic()
+        if self.started is None or now - self.last > self.quiet:
+            previous = self.failures if self.started is not None else 0
+            self.started, self.failures = now, 0
+            log.warning("database or broker unavailable: answering 503 until it is back",
+                        extra={"error": repr(exc), "path": path,
+                               "previous_outage_requests": previous})
+        self.last = now
+        self.failures += 1
+
+
+OUTAGE = web.AppKey("outage", Outage)
+
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every error into problem+json; never leak a traceback."""
+    """Turn every error into problem+json; never leak a traceback. The database or the
+    broker being away (connection refused or lost, no pooled connection in time) is a 503
+    with `Retry-After`, logged once per outage."""
     try:
         return await handler(request)
     except Problem as problem:
@@ -164,6 +197,11 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         mapped = cls() if cls else Problem(exc.reason)
         mapped.status = exc.status
         return mapped.response(request.path)
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):
+            outage = request.app.get(OUTAGE)
+            if outage is not None:
+                outage.failed(exc, request.path)
+            return ServiceUnavailable(retry_after=OUTAGE_RETRY_AFTER).response(request.path)
         log.exception("unhandled error", extra={"path": request.path})
         return InternalError().response(request.path)

@@ -10,6 +10,7 @@ from asyncpg.pool import PoolAcquireContext
 
 from services.common import keys
 from services.common.errors import BadRequest
+from services.common.settings import ServiceSettings
 
 _VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
@@ -33,7 +34,11 @@ def before(*checks: Callable[[web.Request], object]) -> Callable[[Handler], Hand
 
 def connection(request: web.Request) -> PoolAcquireContext:
     """A connection lent by the pool for this request (use cases open their transactions)."""
-    return request.app[keys.DB].acquire()
+    # A pool that lends no connection in time (the database away or overwhelmed) raises
+    # TimeoutError: a 503 rather than a request left waiting.
+    settings = request.app[keys.SETTINGS]
+    assert isinstance(settings, ServiceSettings)
+    return request.app[keys.DB].acquire(timeout=settings.pool_acquire_seconds)
 
 
 def if_match(request: web.Request) -> int | None:

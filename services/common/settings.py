@@ -110,6 +110,8 @@ class ServiceSettings(CommonSettings):
     database: str = "portail"
     pool_min_size: int = 1
     pool_max_size: int = 10
+    # How long a request waits for a pooled connection before answering 503.
+    pool_acquire_seconds: float = 10.0
     # Delays (seconds) between attempts of a failing event handler; then the dead-letter queue.
     retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
     prefetch: int = 16

@@ -18,7 +18,7 @@ from services.common import keys
 from services.common.api import openapi_document
 from services.common.bus import Bus, Consumer
 from services.common.db import database
-from services.common.errors import Unauthorized, problem_middleware
+from services.common.errors import OUTAGE, Outage, Unauthorized, problem_middleware
 from services.common.http import client_session
 from services.common.log import REQUEST_ID_HEADER, new_request_id, request_id_var
 from services.common.observability import SERVICE_METRICS, ServiceMetrics, sampler_context
@@ -147,6 +147,7 @@ def base_app(settings: CommonSettings, *, title: str, middlewares: tuple[Middlew
 def service_app(settings: ServiceSettings, *, title: str, migrations: Path) -> web.Application:
     """A service: `base_app` plus its database (migrated), the bus and the outbox relay."""
     app = base_app(settings, title=title, middlewares=(problem_middleware, verify_token))
+    app[OUTAGE] = Outage()
     app.cleanup_ctx.append(verifier_context)
     app.cleanup_ctx.append(database_context(settings, migrations))
     app.cleanup_ctx.append(bus_context(settings))
