@@ -9,6 +9,7 @@ import csv
 import io
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -70,54 +71,69 @@ async def catalogue(request: web.Request, token: str) -> dict[str, Any]:
 
 # ---- the queue of requests ----------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's filters, as its address carries them (`?etablissement=&periode=`)."""
+
+    establishment_id: uuid.UUID | None = None
+    period_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> "QueueFilter":
+        def uuid_of(name: str) -> uuid.UUID | None:
+            try:
+                return uuid.UUID(query.get(name, ""))
+            except ValueError:
+                return None
+
+        return cls(uuid_of("etablissement"), uuid_of("periode"))
+
+    @property
+    def params(self) -> dict[str, str]:
+        kept = {"etablissement": self.establishment_id, "periode": self.period_id}
+        return {k: str(v) for k, v in kept.items() if v}
+
+    def url(self, **extra: str) -> str:
+        params = {**self.params, **extra}
+        return f"{REQUESTS}?{urlencode(params)}" if params else REQUESTS
+
+
 def queue_page(request: web.Request, data: T, *, failed: Mapping[str, Form] | None = None,
                status: int = 200) -> web.Response:
-    establishment_id = data.get("establishment_id")
-    here = f"{REQUESTS}?{urlencode({'etablissement': establishment_id})}" \
-        if establishment_id else REQUESTS
+    chosen: QueueFilter = data["filter"]
     next_cursor = data["queue"].get("next_cursor")
-    kept = {"etablissement": str(establishment_id)} if establishment_id else {}
     return render_staff(request, "gestion/reservations/requests.html", {
-        **data, "items": data["queue"]["items"], "here": here, "failed": failed or {},
-        "line_kinds": LINE_KINDS,
-        "next_page": f"{REQUESTS}?{urlencode({**kept, 'curseur': next_cursor})}"
+        **data, "items": data["queue"]["items"], "here": chosen.url(), "failed": failed or {},
+        "line_kinds": LINE_KINDS, "establishment_id": chosen.establishment_id,
+        "period_id": chosen.period_id,
+        "next_page": chosen.url(curseur=next_cursor)
         if isinstance(next_cursor, str) and next_cursor else None,
-        "first_page": here if request.query.get("curseur") else None}, status=status)
+        "first_page": chosen.url() if request.query.get("curseur") else None}, status=status)
 
 
-async def load_queue(request: web.Request, establishment_id: uuid.UUID | None,
-                     cursor: str | None) -> T | web.Response:
+async def load_queue(request: web.Request, chosen: QueueFilter, cursor: str | None
+                     ) -> T | web.Response:
     """The queue's page (a page link the service refuses: the French error page that leads
     back to the first page)."""
     client = request.app[keys.CLIENTS].reservations
 
     async def load(token: str) -> T:
         queue, options = await asyncio.gather(
-            client.requests(token, establishment_id=establishment_id, cursor=cursor),
+            client.requests(token, establishment_id=chosen.establishment_id,
+                            period_id=chosen.period_id, cursor=cursor),
             catalogue(request, token))
-        return {"queue": queue, **options, "establishment_id": establishment_id}
+        return {"queue": queue, **options, "filter": chosen}
 
-    first = f"{REQUESTS}?{urlencode({'etablissement': establishment_id})}" \
-        if establishment_id else REQUESTS
-    return await list_load(request, load, first)
+    return await list_load(request, load, chosen.url())
 
 
 @routes.get(REQUESTS)
 async def requests_queue(request: web.Request) -> web.StreamResponse:
-    data = await load_queue(request, uuid_query(request, "etablissement"),
+    data = await load_queue(request, QueueFilter.of(request.query),
                             request.query.get("curseur") or None)
     if isinstance(data, web.Response):
         return data
     return queue_page(request, data)
-
-
-def filter_of(back: str) -> uuid.UUID | None:
-    """The establishment the queue was filtered on, from the page the form came from."""
-    values = parse_qs(urlsplit(back).query).get("etablissement", [""])
-    try:
-        return uuid.UUID(values[0])
-    except ValueError:
-        return None
 
 
 @routes.post(DECISION)
@@ -141,7 +157,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
         raise
     except Problem as problem:
         form.fail(problem, ("comment",))
-        data = await load_queue(request, filter_of(back), None)
+        chosen = QueueFilter.of({k: v[0] for k, v in parse_qs(urlsplit(back).query).items()})
+        data = await load_queue(request, chosen, None)
         assert not isinstance(data, web.Response)  # no cursor: the first page
         if all(str(item.get("line_id")) != str(line_id) for item in data["queue"]["items"]):
             raise problem from None  # decided already or unknown: the French error page

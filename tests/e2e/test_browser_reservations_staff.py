@@ -111,6 +111,13 @@ async def test_an_agent_accepts_one_request_and_refuses_another_with_a_comment(
     await expect(page.get_by_role("link", name="Télécharger la liste (CSV pour Excel)")
                  ).to_be_visible()
     await expect(page.get_by_role("button", name="Imprimer la liste")).to_be_visible()
+    # Printed: the list alone, without the navigation, the filters or the buttons.
+    await page.emulate_media(media="print")
+    await expect(page.get_by_role("navigation", name="Espace gestion")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Afficher")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Imprimer la liste")).to_be_hidden()
+    await expect(listing).to_be_visible()
+    await page.emulate_media(media="screen")
 
     # The other pages of the area, each checked.
     await submit(visit, subnav.get_by_role("link", name="Listes d'attente"))

@@ -188,6 +188,10 @@ async def test_the_queue_shows_the_requests_oldest_first(
     assert "Matin" in text and site.establishment["name"] in text
     for line in lines:
         assert f'action="{BASE}/demandes/{line["id"]}/decision"' in html
+    _, html = await agent.get(f"{BASE}?periode={site.period['id']}")
+    assert all(line["id"] in html for line in lines)
+    _, html = await agent.get(f"{BASE}?periode={uuid.uuid4()}")
+    assert "Aucune demande de réservation n'attend de décision." in text_of(html)
 
 
 async def test_a_refusal_needs_a_comment_and_changes_nothing_without_one(
@@ -272,6 +276,15 @@ async def test_the_waiting_lists_show_each_cell_and_its_line(
     assert "Noé Testeur" in text and second.name in text
     assert waiting["number"] in text
     assert "Liste d'attente" in text
+
+    # Léa's cancellation frees the place: it is offered to Noé, with the deadline to answer.
+    assert (await book(stack, first, site, "Léa", [(day, "REPAS")], kind="cancel")
+            )["state"] == "cancelled"
+    resp, html = await agent.get(cell.replace("&amp;", "&"))
+    text = text_of(html)
+    assert "Place proposée — réponse attendue avant le" in text
+    _, html = await agent.get(f"{BASE}/listes-attente?etablissement={site.id}")
+    assert "(réponse attendue avant le" in text_of(html)
 
 
 # ---- attendance ---------------------------------------------------------------------------------
