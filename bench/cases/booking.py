@@ -7,6 +7,7 @@ after: as many accepted lines as the answers said, no cell over its places. Targ
 project's 2-core machine: ≥ 320 bookings/s.
 """
 
+import os
 import random
 import uuid
 from dataclasses import asdict
@@ -78,7 +79,8 @@ async def measure(run: Run, setup: Setup) -> None:
                                      request=submit(url_of))
             cpu = {k: round((v - cpu0[k]) / load.seconds, 2)
                    for k, v in setup.parts.cpu().items()}
-            run.record({**asdict(load), "cpu_s_per_s": cpu}, target=target,
+            run.record({**asdict(load), "cpu_s_per_s": cpu,
+                        "load_1m_after": round(os.getloadavg()[0], 1)}, target=target,
                        met=None if target is None else
                        load.errors == 0 and load.throughput >= TARGET)
     async with setup.pool.acquire() as conn:

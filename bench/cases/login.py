@@ -101,6 +101,7 @@ async def measure(run: Run, label: str, params: dict[str, int], *, gateway: bool
                        for k, v in parts.cpu().items()}
                 run.record({**asdict(load), "one_verification_ms": one_ms,
                             "cpu_ms_per_login": cpu, "auth_workers": WORKERS,
+                            "load_1m_after": round(os.getloadavg()[0], 1),
                             **({"gateway_workers": GATEWAY_WORKERS} if gateway else {})})
 
             async def same_account() -> int:

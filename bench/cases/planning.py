@@ -6,6 +6,7 @@ the gateway adds is the difference). Targets on the project's 2-core machine: th
 ≥ 120/s with p95 < 300 ms.
 """
 
+import os
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
@@ -88,7 +89,8 @@ async def measure(run: Run, setup: Setup) -> None:
             if target is not None:
                 met = (load.errors == 0 and load.throughput >= PAGE_TARGET
                        and load.p95_ms < PAGE_P95_MS)
-            run.record({**asdict(load), "cpu_s_per_s": cpu}, target=target, met=met)
+            run.record({**asdict(load), "cpu_s_per_s": cpu,
+                        "load_1m_after": round(os.getloadavg()[0], 1)}, target=target, met=met)
     finally:
         for session in sessions:
             await session.close()
