@@ -72,24 +72,27 @@ async def delete_queues() -> None:
         await bus.close()
 
 
-async def pids_answering(url: str, requests: int = 200) -> set[int]:
-    """The pids in /healthz over `requests` fresh connections (the kernel picks the worker
-    per connection)."""
+async def pids_answering(url: str, wanted: int, timeout: float = 60) -> set[int]:
+    """The pids in /healthz over fresh connections (the kernel picks the worker per
+    connection), until `wanted` distinct ones answered (a worker still starting is not on
+    the port yet)."""
     pids: set[int] = set()
     connector = aiohttp.TCPConnector(force_close=True)
     async with aiohttp.ClientSession(connector=connector) as http:
-        for _ in range(requests):
+
+        async def seen_all() -> bool:
             async with http.get(url + "/healthz") as resp:
                 assert resp.status == 200
                 pids.add((await resp.json())["pid"])
-            if len(pids) > 1:
-                break
+            return len(pids) >= wanted
+
+        await eventually(seen_all, timeout=timeout, interval=0.01)
     return pids
 
 
 async def test_two_workers_answer_from_two_processes_and_apply_each_event_once() -> None:
     async with auth_with_workers(2) as (url, process):
-        pids = await pids_answering(url)
+        pids = await pids_answering(url, 2)
         assert len(pids) == 2 and process.pid not in pids, pids
         conn = await asyncpg.connect(replace_database(PG_DSN, DATABASE))
         try:
