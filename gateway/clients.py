@@ -299,6 +299,12 @@ class AuthClient(Upstream):
     async def reissue_invitation(self, token: str, account_id: uuid.UUID) -> None:
         await self.call("POST", f"/accounts/{account_id}/invitation", token=token)
 
+    async def set_account_disabled(self, token: str, account_id: uuid.UUID, *,
+                                   disabled: bool) -> None:
+        """Disable an account (its sessions closed at once) or enable it again (admin)."""
+        await self.call("PUT", f"/accounts/{account_id}/status", token=token,
+                        json={"disabled": disabled})
+
 
 class FamiliesClient(Upstream):
     """The family file (docs/contracts.md, families); answers passed through as JSON, so the

@@ -32,6 +32,9 @@ FLASH.update({
         "La famille a été créée.",
         "Le parent va recevoir par e-mail une invitation à choisir son mot de passe.",),
     "qf_set": ("Le quotient familial a été enregistré.",),
+    "account_disabled": ("Le compte est désactivé : ses sessions sont fermées et il ne peut "
+                         "plus se connecter.",),
+    "account_enabled": ("Le compte est réactivé.",),
     "family_changed_by_staff": ("Le dossier de la famille a été modifié. La modification est "
                                 "inscrite au journal.",),
     "invitation_sent": ("Une nouvelle invitation a été envoyée par e-mail.",),

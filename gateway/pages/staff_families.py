@@ -225,6 +225,34 @@ async def reissue_invitation(request: web.Request) -> web.StreamResponse:
     return redirect(f"{FAMILIES}/{family_id}")
 
 
+ACCOUNT_ACTIONS = {"desactiver": (True, "account_disabled"),
+                   "reactiver": (False, "account_enabled")}
+
+
+@routes.post(FAMILY + "/comptes/{account_id}/statut")
+async def set_account_status(request: web.Request) -> web.StreamResponse:
+    """« Désactiver le compte » / « Réactiver le compte » (auth lets administrators only)."""
+    await staff_session(request)
+    family_id = uuid_in(request, "family_id")
+    account_id = uuid_in(request, "account_id")
+    form = await read_form(request, "action")
+    if form.values["action"] not in ACCOUNT_ACTIONS:
+        return family_page(request, await load_family(request, family_id),
+                           error="Action inconnue sur ce compte.", status=422)
+    disabled, message = ACCOUNT_ACTIONS[form.values["action"]]
+    auth = request.app[keys.CLIENTS].auth
+    try:
+        await upstream(request, lambda token: auth.set_account_disabled(
+            token, account_id, disabled=disabled))
+    except Unauthorized:
+        raise
+    except Problem as problem:  # not an administrator, their own account, auth unavailable
+        return family_page(request, await load_family(request, family_id),
+                           error=problem.detail or problem.title, status=problem.status)
+    flash(request, message)
+    return redirect(f"{FAMILIES}/{family_id}")
+
+
 @routes.get(FAMILY + "/export")
 async def export(request: web.Request) -> web.StreamResponse:
     await staff_session(request)

@@ -35,7 +35,7 @@ async def test_forgotten_password_from_the_login_page_to_the_dashboard(
     await visit.fill("Indiquez l'adresse mail", parent["email"])
     await visit.click("button", "Valider")
     await expect(page.get_by_role("status")).to_have_text(
-        "Si un compte existe pour cette adresse, un e-mail vient d'être envoyé.")
+        "Si un compte existe pour cette adresse, un e-mail vient de lui être envoyé.")
     await visit.click("link", "OK")
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         "Se connecter à votre espace personnel")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.common import keys as common_keys
 from services.families import repo as families_repo
 from services.families import service as families_service
 from services.families.schemas import FamilyPatch, QfUpdate
@@ -461,3 +462,52 @@ async def test_parents_cannot_edit_a_file_through_the_staff_pages(
     resp, _ = await browser.post_form(path, {"phone_home": "04 67 96 00 00"}, csrf=csrf)
     assert resp.status == 403
     assert (await file_of(stack, family.id))["phone_home"] != "04 67 96 00 00"
+
+
+# ---- accounts: latest logins, disabled and enabled by an administrator (issue 10, point 14) ----
+
+async def test_an_admin_disables_a_parent_account_from_the_family_page_and_enables_it(
+        browser: Browser, stack: Stack, family: Family) -> None:
+    async with browser_session() as http:
+        parent = Browser(http, stack.gateway_url)
+        await parent.login(family.email, family.password)
+        admin = await stack.create_account(role="admin")
+        await browser.login(admin["email"], admin["password"])
+        page_path = f"/gestion/familles/{family.id}"
+        _, html = await browser.get(page_path)
+        text = text_of(html)
+        assert "Dernières connexions :" in text  # the parent's login above
+        action = re.search(r'action="(/gestion/familles/[^"]+/statut)"', html)
+        assert action and "Désactiver le compte" in text
+        resp, _ = await browser.post_form(action.group(1), {"action": "desactiver"},
+                                          page=page_path)
+        assert resp.status == 303
+        _, html = await browser.get(page_path)
+        assert "Le compte est désactivé" in text_of(html)
+        assert "Compte désactivé" in text_of(html) and "Réactiver le compte" in text_of(html)
+        # The parent's session is closed at once: back to the login page.
+        resp, _ = await parent.get("/mon-compte")
+        assert resp.status == 303 and resp.headers["Location"].startswith("/connexion")
+        resp, _ = await browser.post_form(action.group(1), {"action": "reactiver"},
+                                          page=page_path)
+        assert resp.status == 303
+        await parent.login(family.email, family.password)
+        resp, _ = await parent.get("/mon-compte")
+        assert resp.status == 200
+
+
+async def test_an_agent_who_is_not_admin_cannot_disable_an_account(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    page_path = f"/gestion/familles/{family.id}"
+    _, html = await agent.get(page_path)
+    assert "Désactiver le compte" not in text_of(html)
+    accounts = await stack.app("auth")[common_keys.DB].fetch(
+        "SELECT id FROM accounts WHERE family_id = $1", family.id)
+    path = f"{page_path}/comptes/{accounts[0]['id']}/statut"
+    resp, html = await agent.post_form(path, {"action": "desactiver"}, page=page_path)
+    assert resp.status == 403
+    status = await stack.app("auth")[common_keys.DB].fetchval(
+        "SELECT status FROM accounts WHERE family_id = $1", family.id)
+    assert status == "active"
+    resp, _ = await agent.post_form(path, {"action": "supprimer"}, page=page_path)
+    assert resp.status == 422
