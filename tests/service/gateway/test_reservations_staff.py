@@ -250,6 +250,26 @@ async def test_places_are_rechecked_and_the_refusal_shown_on_the_line(
         "items": [{"unit_id": site.unit("MATIN"), "date": day, "capacity": 20}]})
 
 
+async def test_a_late_cancellation_is_a_request_of_its_kind_and_accepting_it_cancels(
+        agent: Browser, stack: Stack, service: Service, site: Site) -> None:
+    family = await known_family(stack, "Léa")
+    day = request_day()
+    booked = (await book(stack, family, site, "Léa", [(day, "REPAS")]))["lines"][0]
+    await service.call("POST", f"/lines/{booked['id']}/decision", json={"decision": "accept"})
+    cancel = (await book(stack, family, site, "Léa", [(day, "REPAS")], kind="cancel")
+              )["lines"][0]
+    assert cancel["state"] == "requested"
+
+    _, html = await agent.get(queue_url(site))
+    assert "Annulation — Léa Testeur" in text_of(html)
+    resp, _ = await agent.post_form(f"{BASE}/demandes/{cancel['id']}/decision",
+                                    {"decision": "accept"}, page=queue_url(site))
+
+    assert resp.status == 303
+    assert (await line_of(stack, cancel["id"]))["state"] == "accepted"
+    assert (await line_of(stack, booked["id"]))["state"] == "cancelled"
+
+
 # ---- waiting lists ------------------------------------------------------------------------------
 
 async def test_the_waiting_lists_show_each_cell_and_its_line(
