@@ -15,7 +15,8 @@ from services.common.dates import today
 from services.common.demo import DEMO_PARENT_EMAIL, DEMO_PASSWORD
 from services.reservations.rules import is_public_holiday
 from services.reservations.seed import DemoDates
-from tests.e2e.conftest import Visit, open_visit
+from tests.e2e.conftest import PHONE, Visit, open_visit
+from tests.e2e.layout import layout_problems
 from tests.e2e.stack import Stack, eventually
 from tests.e2e.test_browser_family import log_in
 
@@ -187,10 +188,13 @@ async def test_the_demo_parent_books_both_children_then_cancels_a_day(
     hugo = page.locator("li.reservation").filter(has_text=hugo_number)
     await expect(hugo).to_contain_text(f"Liste d'attente : n° 1 le {long_day(full)}")
     await expect(page.get_by_text("Légende des états")).to_be_visible()
+    await page.set_viewport_size(PHONE)  # and on a phone
+    assert await layout_problems(page) == []
     await navigate(visit, hugo.get_by_role("link", name=f"Détail de la réservation "
                                                         f"{hugo_number}"))
     await expect(page.get_by_role("row", name=re.compile(long_day(full)))).to_contain_text(
         "Liste d'attente (n° 1)")
+    assert await layout_problems(page) == []
 
 
 def term_day(dates: DemoDates) -> date:
