@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from json import loads
 from typing import Any, Literal, TypeVar
 
@@ -198,6 +199,7 @@ class Me(_Loose):
     role: str
     family_id: uuid.UUID | None = None
     pending_email: str | None = None
+    pending_email_expires_at: datetime | None = None
 
 
 class PasswordCheck(_Loose):
@@ -277,6 +279,17 @@ class AuthClient(Upstream):
                            forwarded_for: str | None) -> None:
         await self.call("POST", "/me/email", token=token, forwarded_for=forwarded_for,
                         json={"new_email": new_email, "password": password})
+
+    async def resend_email_link(self, token: str) -> None:
+        await self.call("POST", "/me/email/resend", token=token)
+
+    async def cancel_email_change(self, token: str) -> None:
+        await self.call("DELETE", "/me/email", token=token)
+
+    async def email_link(self, token: str) -> str:
+        """The address a login-change link would confirm (Gone when no longer usable)."""
+        body = await self.call("POST", "/email/check", json={"token": token})
+        return str(body.get("email", "")) if isinstance(body, dict) else ""
 
     async def confirm_email(self, token: str, *, forwarded_for: str | None) -> Tokens:
         body = await self.call("POST", "/email/confirm", json={"token": token},

@@ -8,6 +8,11 @@ FLASH: dict[str, tuple[str, ...]] = {
         "Votre demande de changement d'adresse mail a été prise en compte.",
         "Tant que votre e-mail ne sera pas validé, votre identifiant reste inchangé.",
     ),
+    "email_link_sent_again": ("Un nouveau lien de confirmation vient d'être envoyé à la "
+                              "nouvelle adresse ; le précédent ne fonctionne plus.",),
+    "email_change_cancelled": ("Votre demande de changement d'adresse est annulée : votre "
+                               "identifiant reste inchangé et le lien envoyé ne fonctionne "
+                               "plus.",),
     "email_changed": ("Votre nouvelle adresse mail est confirmée : c'est désormais votre "
                       "identifiant de connexion.",),
 }

@@ -58,15 +58,59 @@ async def login_change(request: web.Request) -> web.StreamResponse:
     return redirect(home_for(session.principal.role))
 
 
+@routes.post(LOGIN_CHANGE + "/renvoyer")
+async def resend_login_link(request: web.Request) -> web.StreamResponse:
+    """« Renvoyer le lien »: a new link to the pending address (the older one dies)."""
+    await require_session(request)
+    auth = request.app[keys.CLIENTS].auth
+    try:
+        await upstream(request, auth.resend_email_link)
+    except Unauthorized:
+        raise
+    except Problem as problem:  # nothing pending, capped, address taken meanwhile
+        return await login_change_refused(request, problem)
+    flash(request, "email_link_sent_again")
+    return redirect(LOGIN_CHANGE)
+
+
+@routes.post(LOGIN_CHANGE + "/annuler")
+async def cancel_login_change(request: web.Request) -> web.StreamResponse:
+    """« Annuler la demande »: the link dies, the login stays as it is."""
+    await require_session(request)
+    auth = request.app[keys.CLIENTS].auth
+    try:
+        await upstream(request, auth.cancel_email_change)
+    except Unauthorized:
+        raise
+    except Problem as problem:
+        return await login_change_refused(request, problem)
+    flash(request, "email_change_cancelled")
+    return redirect(LOGIN_CHANGE)
+
+
+async def login_change_refused(request: web.Request, problem: Problem) -> web.Response:
+    form = Form()
+    form.fail(problem, ())
+    me = None
+    with contextlib.suppress(Problem):
+        me = await upstream(request, request.app[keys.CLIENTS].auth.me)
+    return render(request, "login_change.html", {"form": form, "me": me}, problem=problem)
+
+
 @routes.get(LOGIN_CONFIRM)
 async def login_confirm_page(request: web.Request) -> web.StreamResponse:
     """Asks for one click (done by our script when it runs): a GET must not use up the link,
-    since mail scanners open links before the parent does."""
+    since mail scanners open links before the parent does. It says which address it
+    confirms (looking does not use the link)."""
     request[NO_REFERRER] = True
     token = request.query.get("jeton", "")
     if not token:
         return link_invalid(request, kind="email")
-    return render(request, "login_confirm.html", {"token": token})
+    try:
+        email = await request.app[keys.CLIENTS].auth.email_link(token)
+    except (Gone, NotFound, ValidationFailed):
+        return link_invalid(request, kind="email")
+    return render(request, "login_confirm.html", {"token": token, "email": email})
 
 
 @routes.post(LOGIN_CONFIRM)

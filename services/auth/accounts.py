@@ -76,26 +76,70 @@ async def request_email_change(ctx: AuthContext, pool: asyncpg.Pool, *,
     if taken:
         log.info("login change to an address in use", extra={"account_id": str(account_id)})
         raise ValidationFailed(errors=field_errors("new_email", [EMAIL_IN_USE]))
-    token, token_hash = new_secret()
-    expires_at = datetime.now(UTC) + timedelta(hours=ctx.settings.email_change_token_hours)
     async with pool.acquire() as conn, conn.transaction():
         if await repo.email_taken(conn, new_email, by_other_than=account_id):
             raise ValidationFailed(errors=field_errors("new_email", [EMAIL_IN_USE]))
-        # Confirmation mails to one address are capped, as reset links are (mail bombing).
-        recent = await repo.log_reset_request(conn, email_change_key(new_email),
-                                              purge=secrets.randbelow(200) == 0)
-        if recent > ctx.settings.email_change_requests_per_hour:
-            log.warning("login change link not sent", extra={
-                "account_id": str(account_id), "requests_this_hour": recent})
-            raise TooManyRequests(TOO_MANY_CHANGES, retry_after=3600)
-        await repo.invalidate_one_time(conn, account_id, ["email_change"])
-        await repo.insert_one_time(conn, token_hash=token_hash, account_id=account_id,
-                                   kind="email_change", new_email=new_email,
-                                   expires_at=expires_at)
-        await add_event(conn, EmailChangeRequested(
-            account_id=account_id, old_email=account["email"], new_email=new_email,
-            token=token, expires_at=expires_at), producer=PRODUCER)
+        await _mail_email_link(ctx, conn, account, new_email)
     log.info("e-mail change requested", extra={"account_id": str(account_id)})
+
+
+async def _mail_email_link(ctx: AuthContext, conn: Conn, account: asyncpg.Record,
+                           new_email: str) -> None:
+    """A new confirmation link to `new_email` (the older one dies), in the caller's
+    transaction; confirmation mails to one address are capped, as reset links are (mail
+    bombing)."""
+    recent = await repo.log_reset_request(conn, email_change_key(new_email),
+                                          purge=secrets.randbelow(200) == 0)
+    if recent > ctx.settings.email_change_requests_per_hour:
+        log.warning("login change link not sent", extra={
+            "account_id": str(account["id"]), "requests_this_hour": recent})
+        raise TooManyRequests(TOO_MANY_CHANGES, retry_after=3600)
+    token, token_hash = new_secret()
+    expires_at = datetime.now(UTC) + timedelta(hours=ctx.settings.email_change_token_hours)
+    await repo.invalidate_one_time(conn, account["id"], ["email_change"])
+    await repo.insert_one_time(conn, token_hash=token_hash, account_id=account["id"],
+                               kind="email_change", new_email=new_email,
+                               expires_at=expires_at)
+    await add_event(conn, EmailChangeRequested(
+        account_id=account["id"], old_email=account["email"], new_email=new_email,
+        token=token, expires_at=expires_at), producer=PRODUCER)
+
+
+NO_PENDING_CHANGE = "Aucun changement d'adresse n'est en attente de confirmation."
+
+
+async def resend_email_link(ctx: AuthContext, pool: asyncpg.Pool, *,
+                            account_id: uuid.UUID) -> None:
+    """« Renvoyer le lien »: a new link to the pending address (the old one dies)."""
+    async with pool.acquire() as conn, conn.transaction():
+        account = await repo.account(conn, account_id, for_update=True)
+        if account is None:
+            raise Unauthorized()
+        pending = await repo.pending_email_change(conn, account_id)
+        if pending is None:
+            raise Conflict(NO_PENDING_CHANGE)
+        if await repo.email_taken(conn, pending["new_email"], by_other_than=account_id):
+            await repo.invalidate_one_time(conn, account_id, ["email_change"])
+            raise ValidationFailed(errors=field_errors("new_email", [EMAIL_IN_USE]))
+        await _mail_email_link(ctx, conn, account, pending["new_email"])
+    log.info("e-mail change link sent again", extra={"account_id": str(account_id)})
+
+
+async def cancel_email_change(pool: asyncpg.Pool, *, account_id: uuid.UUID) -> None:
+    """« Annuler la demande »: the pending link dies; the login stays as it is."""
+    async with pool.acquire() as conn:
+        await repo.invalidate_one_time(conn, account_id, ["email_change"])
+    log.info("e-mail change cancelled", extra={"account_id": str(account_id)})
+
+
+async def email_link(pool: asyncpg.Pool, *, token: str) -> str:
+    """The address a login-change link would confirm (410 when it can no longer be used);
+    looking does not use it."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.one_time_for_update(conn, digest(token), ["email_change"])
+    if row is None:
+        raise LinkGone()
+    return str(row["new_email"])
 
 
 async def confirm_email(ctx: AuthContext, pool: asyncpg.Pool, *, token: str) -> ConfirmedEmail:

@@ -127,7 +127,7 @@ INSERT INTO one_time_tokens (token_hash, account_id, kind, expires_at)
 SELECT $2, $1, 'reset', $3 WHERE $1::uuid IS NOT NULL
 """
 PENDING_EMAIL = """
-SELECT new_email FROM one_time_tokens
+SELECT new_email, expires_at FROM one_time_tokens
 WHERE account_id = $1 AND kind = 'email_change' AND used_at IS NULL
   AND invalidated_at IS NULL AND expires_at > now()
 ORDER BY created_at DESC LIMIT 1
@@ -268,3 +268,8 @@ async def replace_reset_token(conn: Conn, account_id: uuid.UUID | None, token_ha
 async def pending_email(conn: Conn, account_id: uuid.UUID) -> str | None:
     value = await conn.fetchval(PENDING_EMAIL, account_id)
     return str(value) if value is not None else None
+
+
+async def pending_email_change(conn: Conn, account_id: uuid.UUID) -> asyncpg.Record | None:
+    """The login change awaiting confirmation (new_email, expires_at), if any."""
+    return await conn.fetchrow(PENDING_EMAIL, account_id)

@@ -16,6 +16,7 @@ from services.auth.schemas import (
     ConfirmedEmail,
     EmailBody,
     EmailChangeBody,
+    EmailLink,
     LoginBody,
     Me,
     RefreshBody,
@@ -95,6 +96,32 @@ async def request_email_change(request: web.Request, body: EmailChangeBody) -> A
         request.app[keys.CONTEXT], request.app[common_keys.DB], account_id=account_id,
         new_email=str(body.new_email), password=body.password, address=_address(request))
     return Accepted()
+
+
+@routes.post("/me/email/resend")
+@api(summary="Mail the pending login change's link again (the older one dies)",
+     response=Accepted, status=202, tags=TAGS)
+async def resend_email_link(request: web.Request) -> Accepted:
+    account_id, _ = await _session(request)
+    await accounts.resend_email_link(request.app[keys.CONTEXT], request.app[common_keys.DB],
+                                     account_id=account_id)
+    return Accepted()
+
+
+@routes.delete("/me/email")
+@api(summary="Cancel the pending login change (its link dies)", status=204, tags=TAGS)
+async def cancel_email_change(request: web.Request) -> web.Response:
+    account_id, _ = await _session(request)
+    await accounts.cancel_email_change(request.app[common_keys.DB], account_id=account_id)
+    return web.Response(status=204)
+
+
+@routes.post("/email/check")
+@api(summary="The address a login-change link would confirm (410 if no longer usable)",
+     body=TokenBody, response=EmailLink, tags=TAGS, auth=False)
+async def check_email_link(request: web.Request, body: TokenBody) -> EmailLink:
+    return EmailLink(email=await accounts.email_link(request.app[common_keys.DB],
+                                                     token=body.token))
 
 
 @routes.post("/email/confirm")

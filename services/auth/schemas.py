@@ -82,6 +82,14 @@ class ConfirmedEmail(Tokens):
 
 class Me(Account):
     pending_email: str | None
+    # Until when the confirmation link of the pending login change is valid.
+    pending_email_expires_at: datetime | None = None
+
+
+class EmailLink(BaseModel):
+    """The address a login-change link would confirm."""
+
+    email: str
 
 
 class TokenInfo(BaseModel):

@@ -216,8 +216,10 @@ async def me(pool: asyncpg.Pool, *, account_id: uuid.UUID) -> Me:
         account = await repo.account(conn, account_id)
         if account is None:
             raise Unauthorized()
-        pending = await repo.pending_email(conn, account_id)
-    return Me(**account_model(account).model_dump(), pending_email=pending)
+        pending = await repo.pending_email_change(conn, account_id)
+    return Me(**account_model(account).model_dump(),
+              pending_email=pending["new_email"] if pending else None,
+              pending_email_expires_at=pending["expires_at"] if pending else None)
 
 
 async def forgot_password(ctx: AuthContext, pool: asyncpg.Pool, *, email: str) -> None:

@@ -83,6 +83,32 @@ async def test_login_change_through_the_emailed_link_without_our_script(
     assert not visit.unchecked()
 
 
+async def test_a_pending_login_change_is_shown_then_sent_again_and_cancelled(
+        visit: Visit, stack: Stack, parent: dict[str, Any]) -> None:
+    # Issue 10, point 5.
+    page = visit.page
+    await log_in(visit, parent["email"], parent["password"])
+    await visit.click("link", "Modifier mon login")
+    new_email = stack.new_email("nouveau")
+    await visit.fill("Nouvelle adresse mail", new_email)
+    await visit.fill("Mot de passe actuel", parent["password"])
+    await visit.click("button", "Modifier")
+    await stack.mail_to(new_email)
+    await visit.click("link", "Modifier mon login")
+    pending = page.get_by_role("region", name="Changement en attente de confirmation")
+    await expect(pending).to_contain_text(new_email)
+    await expect(pending).to_contain_text("valable jusqu'au")
+    await visit.click("button", "Renvoyer le lien")
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Un nouveau lien de confirmation vient d'être envoyé")
+    await stack.mail_to(new_email, count=2)
+    await visit.click("button", "Annuler la demande")
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Votre demande de changement d'adresse est annulée")
+    await expect(pending).to_have_count(0)
+    assert not visit.unchecked()
+
+
 async def test_login_confirmation_link_submits_itself_with_javascript(
         visit: Visit, stack: Stack, parent: dict[str, Any]) -> None:
     await log_in(visit, parent["email"], parent["password"])

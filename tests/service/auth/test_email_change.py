@@ -200,3 +200,68 @@ async def test_confirmation_mails_to_one_address_are_capped_at_five_an_hour(
     await request_change(auth, events, other_access, str(second["id"]),
                          auth.new_email("autre"))
     assert len(events.matching("auth.email_change_requested", new_email=target)) == 5
+
+
+# ---- a pending change: shown, its link sent again, cancelled (issue 10, point 5) ---------------
+
+async def test_the_pending_change_is_shown_with_its_link_validity(
+        auth: Auth, events: EventTap) -> None:
+    account, access = await logged_in(auth)
+    new_email = auth.new_email("nouvelle")
+    await request_change(auth, events, access, str(account["id"]), new_email)
+    status, me, _ = await auth.call("GET", "/me", token=access)
+    assert status == 200 and me["pending_email"] == new_email
+    until = datetime.fromisoformat(me["pending_email_expires_at"])
+    assert timedelta(hours=23) < until - datetime.now(UTC) <= timedelta(hours=24)
+
+
+async def test_sending_the_link_again_kills_the_older_one(auth: Auth, events: EventTap) -> None:
+    account, access = await logged_in(auth)
+    new_email = auth.new_email("nouvelle")
+    first = await request_change(auth, events, access, str(account["id"]), new_email)
+    before = len(events.matching("auth.email_change_requested", account_id=str(account["id"])))
+    status, body, _ = await auth.call("POST", "/me/email/resend", token=access)
+    assert (status, body) == (202, {})
+
+    async def arrived() -> str | None:
+        found = events.matching("auth.email_change_requested", account_id=str(account["id"]))
+        return found[-1]["data"]["token"] if len(found) > before else None
+
+    second = await eventually(arrived)
+    assert second != first
+    status, _, _ = await auth.call("POST", "/email/confirm", json_body={"token": first})
+    assert status == 410
+    status, body, _ = await auth.call("POST", "/email/check", json_body={"token": second})
+    assert (status, body) == (200, {"email": new_email})
+    status, body, _ = await auth.call("POST", "/email/confirm", json_body={"token": second})
+    assert status == 200 and body["email"] == new_email
+
+
+async def test_cancelling_kills_the_link_and_keeps_the_login(
+        auth: Auth, events: EventTap) -> None:
+    account, access = await logged_in(auth)
+    link = await request_change(auth, events, access, str(account["id"]),
+                                auth.new_email("nouvelle"))
+    status, _, _ = await auth.call("DELETE", "/me/email", token=access)
+    assert status == 204
+    status, me, _ = await auth.call("GET", "/me", token=access)
+    assert me["pending_email"] is None and me["pending_email_expires_at"] is None
+    assert me["email"] == account["email"]
+    for path in ("/email/check", "/email/confirm"):
+        status, _, _ = await auth.call("POST", path, json_body={"token": link})
+        assert status == 410
+    # Nothing pending: nothing to send again.
+    status, body, _ = await auth.call("POST", "/me/email/resend", token=access)
+    assert status == 409
+    assert "Aucun changement d'adresse" in body["title"]
+
+
+async def test_checking_a_link_does_not_use_it(auth: Auth, events: EventTap) -> None:
+    account, access = await logged_in(auth)
+    new_email = auth.new_email("nouvelle")
+    link = await request_change(auth, events, access, str(account["id"]), new_email)
+    for _ in range(2):
+        status, body, _ = await auth.call("POST", "/email/check", json_body={"token": link})
+        assert (status, body) == (200, {"email": new_email})
+    status, _, _ = await auth.call("POST", "/email/check", json_body={"token": "inconnu"})
+    assert status == 410

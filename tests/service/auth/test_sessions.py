@@ -106,7 +106,8 @@ async def test_me_describes_the_caller(auth: Auth) -> None:
     status, body, _ = await auth.call("GET", "/me", token=token)
     assert status == 200
     assert body == {"id": str(account["id"]), "email": account["email"], "role": "parent",
-                    "family_id": str(account["family_id"]), "pending_email": None}
+                    "family_id": str(account["family_id"]), "pending_email": None,
+                    "pending_email_expires_at": None}
 
 
 async def test_me_needs_a_token(auth: Auth) -> None:

@@ -160,6 +160,9 @@ async def test_login_confirmation_link_asks_for_one_click_then_logs_in(
     resp, html = await browser.get(link)
     assert resp.status == 200
     assert "data-autosubmit" in html
+    # It says which address it confirms (issue 10, point 5).
+    assert f"Vous confirmez l'adresse {new_email}" in " ".join(unescape(
+        re.sub(r"<[^>]+>", " ", html)).split())
     token = link.split("jeton=")[1]
     resp, _ = await browser.post_form("/mon-compte/login/confirmer", {"jeton": token},
                                       page=link)
@@ -194,3 +197,40 @@ async def test_dev_mails_lists_the_mails_with_their_links(
 async def test_dev_mails_unknown_message_is_404(browser: Browser) -> None:
     resp, _ = await browser.get("/dev/mails/inexistant")
     assert resp.status == 404
+
+
+async def test_a_pending_login_change_is_shown_its_link_sent_again_or_cancelled(
+        browser: Browser, stack: Stack, parent: dict[str, Any]) -> None:
+    # Issue 10, point 5: the new address and until when its link is valid, « Renvoyer le
+    # lien » (the older link dies) and « Annuler la demande » (the link dies, nothing changes).
+    await browser.login(parent["email"], parent["password"])
+    new_email = stack.new_email("nouveau")
+    await browser.post_form("/mon-compte/login", {"new_email": new_email,
+                                                  "password": parent["password"]})
+    first = local(stack.link_in(await stack.mail_to(new_email)))
+    _, html = await browser.get("/mon-compte/login")
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    assert f"Nouvelle adresse : {new_email}" in text
+    assert "Le lien envoyé à cette adresse est valable jusqu'au" in text
+
+    resp, _ = await browser.post_form("/mon-compte/login/renvoyer", {},
+                                      page="/mon-compte/login")
+    assert resp.status == 303 and resp.headers["Location"] == "/mon-compte/login"
+    _, html = await browser.get("/mon-compte/login")
+    assert "Un nouveau lien de confirmation vient d'être envoyé" in unescape(html)
+    second = local(stack.link_in(await stack.mail_to(new_email, count=2)))
+    assert second != first
+    resp, html = await browser.get(first)
+    assert "Vous confirmez l'adresse" not in unescape(html)  # the older link died
+
+    resp, _ = await browser.post_form("/mon-compte/login/annuler", {},
+                                      page="/mon-compte/login")
+    assert resp.status == 303
+    _, html = await browser.get("/mon-compte/login")
+    assert "Votre demande de changement d'adresse est annulée" in unescape(html)
+    assert "Nouvelle adresse :" not in unescape(html)
+    resp, html = await browser.get(second)
+    assert "Vous confirmez l'adresse" not in unescape(html)
+    resp, _ = await browser.post_form("/mon-compte/login/renvoyer", {},
+                                      page="/mon-compte/login")
+    assert resp.status == 409
