@@ -301,13 +301,14 @@ class AuthClient(Upstream):
         return _objects(await self.call("GET", "/accounts", token=token,
                                         params={"family_id": str(family_id)}))
 
-    async def emails_of(self, token: str, account_ids: list[str]) -> dict[str, str]:
-        """Account id → login e-mail, for those of `account_ids` that exist (staff)."""
+    async def names_of(self, token: str, account_ids: list[str]) -> dict[str, str]:
+        """Account id → the agent's name (their login e-mail when they have none), for those
+        of `account_ids` that exist (staff)."""
         if not account_ids:
             return {}
         found = _objects(await self.call("GET", "/accounts", token=token,
                                          params=[("id", i) for i in account_ids]))
-        return {str(a.get("id")): str(a.get("email")) for a in found}
+        return {str(a.get("id")): str(a.get("display_name") or a.get("email")) for a in found}
 
     async def reissue_invitation(self, token: str, account_id: uuid.UUID) -> None:
         await self.call("POST", f"/accounts/{account_id}/invitation", token=token)

@@ -252,7 +252,7 @@ async def audit(request: web.Request) -> web.StreamResponse:
         actors = sorted({sub for e in trail.get("items", [])
                          if is_uuid(sub := str(e.get("actor_sub")))})
         try:
-            names = await auth.emails_of(token, actors)
+            names = await auth.names_of(token, actors)
         except Problem:  # auth unavailable: the trail still shows, with account ids
             names = {}
         return {"audit": trail, "names": names}
@@ -261,7 +261,7 @@ async def audit(request: web.Request) -> web.StreamResponse:
     if isinstance(data, web.Response):
         return data
     entries = [{**entry, "lines": audit_lines(entry),
-                "actor_email": data["names"].get(str(entry.get("actor_sub"))),
+                "actor_name": data["names"].get(str(entry.get("actor_sub"))),
                 "action_label": AUDIT_ACTIONS.get(str(entry.get("action")), entry.get("action")),
                 "role_label": ROLES.get(str(entry.get("actor_role")), entry.get("actor_role"))}
                for entry in data["audit"].get("items", [])]

@@ -265,10 +265,13 @@ async def role_of(pool: asyncpg.Pool, *, email: str) -> AccountRole:
 
 
 async def create_staff(ctx: AuthContext, pool: asyncpg.Pool, *, email: str, role: str,
-                       password: str | None) -> asyncpg.Record:
-    """A staff or admin account: active with `password`, or invited by e-mail without one.
-    Raises ValueError (French) when refused."""
+                       password: str | None, name: str | None = None) -> asyncpg.Record:
+    """A staff or admin account: active with `password`, or invited by e-mail without one;
+    `name` is what the journal shows. Raises ValueError (French) when refused."""
     email = normalise_email(email)
+    name = " ".join((name or "").split()) or None
+    if name is not None and (len(name) > 100 or not name.isprintable()):
+        raise ValueError("Le nom doit tenir en 100 caractères imprimables.")
     if password is not None:
         errors = policy_errors(password, email=email)
         if errors:
@@ -280,6 +283,8 @@ async def create_staff(ctx: AuthContext, pool: asyncpg.Pool, *, email: str, role
         account = await repo.insert_account(
             conn, account_id=uuid.uuid4(), email=email, password_hash=password_hash,
             role=role, family_id=None, status="active" if password_hash else "invited")
+        if name is not None:
+            await repo.set_display_name(conn, account["id"], name)
         if password_hash is None:
             await invite(ctx, conn, account)
     return account
@@ -304,5 +309,7 @@ async def seed_demo(ctx: AuthContext, pool: asyncpg.Pool) -> list[asyncpg.Record
                 conn, account_id=demo_account_id(email), email=email,
                 password_hash=password_hash, role=role, family_id=family_id)
             await repo.invalidate_one_time(conn, account["id"], ["invitation"])
+            if role == "staff":
+                await repo.set_display_name(conn, account["id"], demo.DEMO_AGENT_NAME)
             seeded.append(account)
     return seeded

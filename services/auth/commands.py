@@ -15,6 +15,8 @@ from services.common.settings import ServiceSettings
 def configure_create_staff(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--email", required=True)
     parser.add_argument("--role", choices=["staff", "admin"], default="staff")
+    parser.add_argument("--name", help="the agent's name as the journal shows it "
+                                       "(« Sophie Durand »)")
     parser.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input (else: e-mail an "
                              "invitation link)")
@@ -29,7 +31,7 @@ async def create_staff(args: argparse.Namespace, settings: ServiceSettings) -> i
     async with database(settings, MIGRATIONS) as pool:
         try:
             account = await accounts.create_staff(ctx, pool, email=args.email, role=args.role,
-                                                  password=password)
+                                                  password=password, name=args.name)
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return 1

@@ -40,7 +40,7 @@ UPDATE accounts SET family_id = $2, updated_at = now() WHERE id = $1 AND family_
 EMAIL_TAKEN = "SELECT EXISTS (SELECT 1 FROM accounts WHERE email = $1 AND id <> $2)"
 # Staff listing: the pending invitation and e-mail change of each account come along.
 SELECT_ACCOUNTS = """
-SELECT a.id, a.email, a.role, a.family_id, a.status, a.created_at,
+SELECT a.id, a.email, a.display_name, a.role, a.family_id, a.status, a.created_at,
        (SELECT max(t.expires_at) FROM one_time_tokens t
          WHERE t.account_id = a.id AND t.kind = 'invitation' AND t.used_at IS NULL
            AND t.invalidated_at IS NULL) AS invitation_expires_at,
@@ -182,6 +182,10 @@ async def email_taken(conn: Conn, email: str, *, by_other_than: uuid.UUID) -> bo
 
 
 SET_STATUS = "UPDATE accounts SET status = $2, updated_at = now() WHERE id = $1"
+
+
+async def set_display_name(conn: Conn, account_id: uuid.UUID, name: str) -> None:
+    await conn.execute("UPDATE accounts SET display_name = $2 WHERE id = $1", account_id, name)
 
 
 async def set_status(conn: Conn, account_id: uuid.UUID, status: str) -> None:

@@ -98,6 +98,8 @@ class TokenInfo(BaseModel):
 
 
 class AccountSummary(Account):
+    # An agent's name as the journal shows it (none for parents, or not given).
+    display_name: str | None = None
     status: Literal["invited", "active", "disabled"]
     created_at: datetime
     # Latest unused invitation link's expiry (past: the invitation has lapsed).

@@ -339,5 +339,13 @@ async def audit_entries(conn: Conn, family_id: uuid.UUID | None, *, cursor: str 
     return await fetch_page(conn, AUDIT_OF_FAMILY, family_id, cursor=cursor, limit=limit)
 
 
+FAMILY_NAMES = "SELECT id, name FROM families WHERE id = ANY($1::uuid[])"
+
+
+async def family_names(conn: Conn, family_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """id → name of those families (one statement for a page of the trail)."""
+    return {r["id"]: r["name"] for r in await conn.fetch(FAMILY_NAMES, family_ids)}
+
+
 async def family_audit(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(FAMILY_AUDIT, family_id)

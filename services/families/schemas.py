@@ -370,6 +370,8 @@ class AuditEntry(Output):
     target_type: str
     target_id: uuid.UUID | None
     details: dict[str, Any]
+    # The family's name as it is now (the journal names whom each row is about).
+    family_name: str | None = None
 
 
 class AuditPage(CursorPage):

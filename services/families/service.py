@@ -264,7 +264,10 @@ async def search(conn: Conn, query: FamilySearch) -> FamilyPage:
 async def audit_page(conn: Conn, query: AuditQuery) -> AuditPage:
     found = await repo.audit_entries(conn, query.family_id, cursor=query.cursor,
                                      limit=query.page_size)
-    return AuditPage(items=[views.audit_entry(r) for r in found.items],
+    names = await repo.family_names(conn, list({r["family_id"] for r in found.items
+                                               if r["family_id"] is not None}))
+    return AuditPage(items=[views.audit_entry(r, names.get(r["family_id"]))
+                            for r in found.items],
                      next_cursor=found.next_cursor, previous_cursor=found.previous_cursor)
 
 

@@ -105,5 +105,6 @@ def family_summary(row: asyncpg.Record) -> FamilySummary:
     )
 
 
-def audit_entry(row: asyncpg.Record) -> AuditEntry:
-    return AuditEntry(**{k: row[k] for k in AuditEntry.model_fields})
+def audit_entry(row: asyncpg.Record, family_name: str | None = None) -> AuditEntry:
+    return AuditEntry(**{k: row[k] for k in AuditEntry.model_fields if k != "family_name"},
+                      family_name=family_name)

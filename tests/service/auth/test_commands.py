@@ -75,6 +75,21 @@ async def test_create_staff_with_a_password_from_stdin(auth: Auth) -> None:
     assert claims(await auth.login(email, STAFF_PASSWORD))["role"] == "admin"
 
 
+async def test_create_staff_with_a_name_the_journal_shows(auth: Auth) -> None:
+    email = auth.new_email("agent")
+    code, _, err = await run(auth, "create-staff", "--email", email, "--name",
+                             "  Sophie   Durand ", "--password-stdin",
+                             stdin=STAFF_PASSWORD + "\n")
+    assert code == 0, err
+    token = (await auth.login(email, STAFF_PASSWORD))["access_token"]
+    account_id = claims({"access_token": token})["sub"]
+    status, body, _ = await auth.call("GET", f"/accounts?id={account_id}", token=token)
+    assert status == 200 and body[0]["display_name"] == "Sophie Durand"
+    code, _, err = await run(auth, "create-staff", "--email", auth.new_email("agent"),
+                             "--name", "x" * 101)
+    assert code == 1 and "100 caractères" in err
+
+
 async def test_create_staff_applies_the_password_policy(auth: Auth) -> None:
     code, _, err = await run(auth, "create-staff", "--email", auth.new_email("agent"),
                              "--password-stdin", stdin="azertyuiop123\n")

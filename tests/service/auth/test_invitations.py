@@ -236,7 +236,7 @@ async def test_accounts_of_a_family_show_their_state(auth: Auth, staff_token: st
     assert status == 200
     assert accounts == [{
         "id": str(active["id"]), "email": active["email"], "role": "parent",
-        "family_id": str(family_id), "status": "active",
+        "family_id": str(family_id), "display_name": None, "status": "active",
         "created_at": accounts[0]["created_at"], "invitation_expires_at": None,
         "pending_email": None, "recent_logins": []}]
     assert other["email"] not in {a["email"] for a in accounts}

@@ -249,8 +249,8 @@ async def test_quotient_familial_is_set_with_a_comment_kept_in_the_journal(
     assert "Le quotient familial a été enregistré." in text_of(html)
     _, html = await agent.get(f"/gestion/journal?famille={family.id}")
     text = text_of(html)
-    # Who acted is named by their login, looked up in auth.
-    assert re.search(r"Quotient familial modifié Agent staff\.[\w.]+@example\.org", text)
+    # Who acted is named by their login when they have no display name, looked up in auth.
+    assert re.search(r"Quotient familial modifié staff\.[\w.]+@example\.org Agent", text)
     assert "620 → 910 Commentaire : Attestation 2027" in text
 
 
@@ -368,10 +368,28 @@ async def test_journal_lists_who_decided_what(agent: Browser, stack: Stack,
     resp, html = await agent.get(f"/gestion/journal?famille={family.id}")
     assert resp.status == 200
     text = text_of(html)
-    assert "Demande de modification acceptée Agent" in text
+    # One row per decision: the family's name, what, who (issue 10, point 13).
+    assert re.search(rf"{re.escape(family.name)} Demande de modification acceptée "
+                     r"staff\.[\w.]+@example\.org Agent", text)
     assert "Téléphone du domicile : non renseigné → 04 67 00 00 00" in text
-    assert "Demande de modification envoyée par la famille Parent" in text
+    assert re.search(rf"{re.escape(family.name)} Demande de modification envoyée par la "
+                     rf"famille {re.escape(family.email)} Parent", text)
     assert "Création du dossier famille" in text
+
+
+async def test_the_journal_names_agents_by_their_display_name(
+        browser: Browser, stack: Stack, family: Family) -> None:
+    agent = await staff_account(stack)
+    await stack.app("auth")[common_keys.DB].execute(
+        "UPDATE accounts SET display_name = 'Sophie Durand' WHERE id = $1", agent["id"])
+    await browser.login(agent["email"], agent["password"])
+    request_id = await parent_asks(stack, family, {"phone_home": "0467000000"})
+    path = f"/gestion/demandes/{request_id}"
+    await browser.post_form(f"{path}/decision", {"decision": "approve"}, page=path)
+    _, html = await browser.get(f"/gestion/journal?famille={family.id}")
+    text = text_of(html)
+    assert "Demande de modification acceptée Sophie Durand Agent" in text
+    assert agent["email"] not in text
 
 
 # ---- pages of the lists -------------------------------------------------------------------------
