@@ -334,3 +334,13 @@ PAYMENT_RETURN: dict[str, tuple[str, str, str]] = {
                   "n'a été débité."),
     "refunded": ("info", "Paiement remboursé", "Ce paiement vous a été remboursé."),
 }
+
+
+# Ready-made refusal reasons beside the free comment (issue 10, point 12): value → the
+# sentence the family reads.
+REFUSAL_REASONS = {
+    "justificatif": "Merci de nous transmettre un justificatif de cette modification.",
+    "incomplet": "Les informations données sont incomplètes.",
+    "incoherent": "Les informations données ne correspondent pas à celles de votre dossier.",
+    "appel": "Merci de contacter le service pour effectuer cette modification.",
+}

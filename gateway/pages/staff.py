@@ -11,7 +11,13 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.clients import FamiliesClient
-from gateway.messages import AUDIT_ACTIONS, CONFLICT_TITLE, REQUEST_STATES, ROLES
+from gateway.messages import (
+    AUDIT_ACTIONS,
+    CONFLICT_TITLE,
+    REFUSAL_REASONS,
+    REQUEST_STATES,
+    ROLES,
+)
 from gateway.pages.family import request_subject
 from gateway.render import STAFF_HOME, Form, flash, read_form, redirect, render, safe_next
 from gateway.session import Session, require_session, upstream
@@ -158,15 +164,15 @@ async def queue(request: web.Request) -> web.StreamResponse:
     return render_staff(request, "gestion/queue.html", {
         **data, "items": items, "family_id": family_id, "here": here,
         "pager": pager(data["queue"], QUEUE, famille=str(family_id) if family_id else None),
-        "conflict_title": CONFLICT_TITLE})
+        "conflict_title": CONFLICT_TITLE, "reasons": REFUSAL_REASONS})
 
 
 def request_page(request: web.Request, data: T, form: Form, back: str, *, status: int = 200
                  ) -> web.Response:
     item = with_subjects([data["item"]])[0]
     return render_staff(request, "gestion/request.html", {
-        **data, "item": item, "form": form, "back": back, "conflict_title": CONFLICT_TITLE},
-        status=status)
+        **data, "item": item, "form": form, "back": back, "conflict_title": CONFLICT_TITLE,
+        "reasons": REFUSAL_REASONS}, status=status)
 
 
 @routes.get(QUEUE + "/{request_id}")
@@ -186,13 +192,24 @@ async def decide(request: web.Request) -> web.StreamResponse:
     await staff_session(request)
     request_id = uuid_in(request, "request_id")
     families = request.app[keys.CLIENTS].families
-    form = await read_form(request, "decision", "comment", "retour")
+    form = await read_form(request, "decision", "comment", "retour", "motif", "confirme")
     back = safe_next(form.values["retour"])
     back = back if back and back.startswith(QUEUE) else QUEUE
     decision = form.values["decision"]
+    comment = refusal_comment(form.values["motif"], form.values["comment"])
+    if decision == "reject" and comment and form.values["confirme"] != "oui":
+        # A refusal is final for the family: said again with its comment before it is sent.
+        async def load_one(token: str) -> T:
+            return {"item": await families.change_request(token, request_id)}
+
+        data = await staff_load(request, load_one)
+        item = with_subjects([data["item"]])[0]
+        return render_staff(request, "gestion/refusal_confirm.html", {
+            **data, "item": item, "comment": comment, "back": back,
+            "conflict_title": CONFLICT_TITLE})
     try:
         await upstream(request, lambda token: families.decide(
-            token, request_id, decision=decision, comment=form.values["comment"].strip() or None))
+            token, request_id, decision=decision, comment=comment))
     except Unauthorized:
         raise
     except Problem as problem:
@@ -205,6 +222,14 @@ async def decide(request: web.Request) -> web.StreamResponse:
         return request_page(request, data, form, back, status=problem.status)
     flash(request, "request_approved" if decision == "approve" else "request_rejected")
     return redirect(back)
+
+
+def refusal_comment(reason: str, comment: str) -> str | None:
+    """The comment the family reads: the ready-made reason chosen, then the agent's words."""
+    parts = [REFUSAL_REASONS[reason]] if reason in REFUSAL_REASONS else []
+    if comment.strip():
+        parts.append(comment.strip())
+    return " ".join(parts) or None
 
 
 # ---- audit trail --------------------------------------------------------------------------------

@@ -105,6 +105,11 @@ async def test_child_change_refused_with_a_comment_the_parent_reads(
         "Le changement de classe se fait à la rentrée.")
     async with office.page.expect_navigation():
         await request.get_by_role("button", name=f"Refuser la demande de {family.name}").click()
+    await office.audit()  # the refusal said again, with a way back
+    await expect(office.page.get_by_role("heading", level=1)).to_contain_text(
+        "Confirmer le refus")
+    async with office.page.expect_navigation():
+        await office.page.get_by_role("button", name="Confirmer le refus").click()
     await office.audit()
     await expect(office.page.get_by_role("status")).to_contain_text("La demande a été refusée.")
     assert not office.unchecked()

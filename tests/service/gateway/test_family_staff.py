@@ -306,9 +306,17 @@ async def test_rejecting_without_a_comment_shows_the_service_message(
 async def test_rejecting_with_a_comment_leaves_the_file_and_tells_the_family(
         agent: Browser, stack: Stack, family: Family) -> None:
     request_id = await parent_asks(stack, family, {"name": "Famille Refusée"})
-    resp, _ = await agent.post_form(f"/gestion/demandes/{request_id}/decision", {
+    # A refusal is said again before it is sent (issue 10, point 12): nothing decided yet.
+    resp, html = await agent.post_form(f"/gestion/demandes/{request_id}/decision", {
         "decision": "reject", "comment": "Merci de passer au service."},
         page="/gestion/demandes")
+    assert resp.status == 200
+    assert "Confirmer le refus" in text_of(html) and "Annuler, ne rien envoyer" in text_of(html)
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["pending"]
+    confirm = form_of(html, f"/gestion/demandes/{request_id}/decision")
+    assert confirm["confirme"] == "oui" and confirm["comment"] == "Merci de passer au service."
+    resp, _ = await agent.post_form(f"/gestion/demandes/{request_id}/decision", confirm,
+                                    csrf=confirm["csrf"])
     assert resp.status == 303
     assert (await file_of(stack, family.id))["name"] == family.name
     [request] = await requests_of(stack, family.id)
@@ -316,6 +324,24 @@ async def test_rejecting_with_a_comment_leaves_the_file_and_tells_the_family(
     assert request["comment"] == "Merci de passer au service."
     mail = await stack.mail_to(family.email)
     assert mail["Subject"] == "Votre demande de modification n'a pas été acceptée"
+
+
+async def test_a_ready_made_reason_is_what_the_family_reads(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    request_id = await parent_asks(stack, family, {"name": "Famille Motif"})
+    _, html = await agent.get("/gestion/demandes")
+    assert "Merci de nous transmettre un justificatif de cette modification." in html
+    resp, html = await agent.post_form(f"/gestion/demandes/{request_id}/decision", {
+        "decision": "reject", "motif": "justificatif", "comment": "Avis CAF de 2027."},
+        page="/gestion/demandes")
+    assert resp.status == 200
+    confirm = form_of(html, f"/gestion/demandes/{request_id}/decision")
+    resp, _ = await agent.post_form(f"/gestion/demandes/{request_id}/decision", confirm,
+                                    csrf=confirm["csrf"])
+    assert resp.status == 303
+    [request] = await requests_of(stack, family.id)
+    assert request["comment"] == ("Merci de nous transmettre un justificatif de cette "
+                                  "modification. Avis CAF de 2027.")
 
 
 async def test_conflict_is_flagged_and_approval_refused(agent: Browser, stack: Stack,
@@ -345,7 +371,8 @@ async def test_deciding_twice_is_refused(agent: Browser, stack: Stack, family: F
     path = f"/gestion/demandes/{request_id}"
     await agent.post_form(f"{path}/decision", {"decision": "approve"}, page=path)
     resp, html = await agent.post_form(f"{path}/decision", {"decision": "reject",
-                                                            "comment": "Non"}, page=path)
+                                                            "comment": "Non",
+                                                            "confirme": "oui"}, page=path)
     assert resp.status == 409
     assert "Cette demande a déjà été traitée." in text_of(html)
     assert "Acceptée" in text_of(html)
