@@ -5,6 +5,7 @@ import contextlib
 import json
 import logging
 import socket
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -313,6 +314,8 @@ class Consumer:
         self.channel: AbstractChannel | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
         self._purger: asyncio.Task[None] | None = None
+        self._own_locks: dict[tuple[str, uuid.UUID], asyncio.Lock] = {}
+        self._own_users: dict[tuple[str, uuid.UUID], int] = {}
         self._stopping = False
         # Messages settled (acked after success, parked or dead-lettered): tests wait on it.
         self.settled = 0
@@ -506,14 +509,18 @@ class Consumer:
     async def _process(self, sub: Subscription, envelope: Envelope) -> None:
         consumer = sub.queue.removeprefix(self.bus.namespace + ".")
         if isinstance(sub.handler, OwnTransactions):
-            async with self.pool.acquire() as conn:
-                done = await conn.fetchval(WAS_PROCESSED, consumer, envelope.id)
-            if done:
-                log.info("event already processed", extra={"event_id": str(envelope.id)})
-                return
-            await sub.handler.run(envelope)
-            async with self.pool.acquire() as conn:
-                await conn.execute(MARK_PROCESSED, consumer, envelope.id)
+            # Two deliveries of one event in hand at once take turns (no transaction here
+            # serialises them on processed_events' key).
+            key = (consumer, envelope.id)
+            lock = self._own_locks.setdefault(key, asyncio.Lock())
+            self._own_users[key] = self._own_users.get(key, 0) + 1
+            try:
+                async with lock:
+                    await self._process_own(sub.handler, consumer, envelope)
+            finally:
+                self._own_users[key] -= 1
+                if not self._own_users[key]:
+                    del self._own_users[key], self._own_locks[key]
             return
         async with self.pool.acquire() as conn, conn.transaction():
             first_time = await conn.fetchval(MARK_PROCESSED, consumer, envelope.id)
@@ -521,6 +528,17 @@ class Consumer:
                 await sub.handler(conn, envelope)
             else:
                 log.info("event already processed", extra={"event_id": str(envelope.id)})
+
+    async def _process_own(self, handler: OwnTransactions, consumer: str,
+                           envelope: Envelope) -> None:
+        async with self.pool.acquire() as conn:
+            done = await conn.fetchval(WAS_PROCESSED, consumer, envelope.id)
+        if done:
+            log.info("event already processed", extra={"event_id": str(envelope.id)})
+            return
+        await handler.run(envelope)
+        async with self.pool.acquire() as conn:
+            await conn.execute(MARK_PROCESSED, consumer, envelope.id)
 
     async def _failed(self, sub: Subscription, message: AbstractIncomingMessage,
                       error: str, *, attempt: int, final: bool = False) -> None:

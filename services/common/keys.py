@@ -1,6 +1,7 @@
 """Typed application keys of the resources every service shares."""
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -12,7 +13,8 @@ from services.common.outbox import OutboxRelay
 from services.common.settings import CommonSettings
 from services.common.tokens import TokenVerifier
 
-ReadyCheck = Callable[[web.Application], Awaitable[bool]]
+# True/False, or a dict of details (see services.common.web.readyz).
+ReadyCheck = Callable[[web.Application], Awaitable[bool | dict[str, Any]]]
 HandlersFactory = Callable[[web.Application], dict[str, Handler]]
 
 SETTINGS = web.AppKey("settings", CommonSettings)

@@ -1,7 +1,11 @@
 """Application factory of the notifier service."""
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -17,6 +21,8 @@ from services.notifier.smtp import Mailer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+log = logging.getLogger(__name__)
+
 
 def create_app(*, settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
@@ -25,6 +31,7 @@ def create_app(*, settings: Settings | None = None) -> web.Application:
     setup_routes(app)
     # After the kernel's database context (migrated), before the consumers start.
     app.cleanup_ctx.append(notifier_context)
+    app[common_keys.READY_CHECKS].append(smtp)
     add_consumers(app, handlers)
     return app
 
@@ -39,10 +46,34 @@ async def notifier_context(app: web.Application) -> AsyncIterator[None]:
     assert sent_log is not None
     app[keys.MAILER] = mailer
     app[keys.SENT_LOG] = sent_log
-    app[keys.NOTIFIER] = Notifier(settings, mailer=mailer, sent_log=sent_log,
-                                  registry=app[common_keys.METRICS])
+    notifier = Notifier(settings, mailer=mailer, sent_log=sent_log,
+                        registry=app[common_keys.METRICS])
+    app[keys.NOTIFIER] = notifier
+    purger = asyncio.create_task(purge_sent_mails(notifier, settings))
     try:
         yield
     finally:
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
         await sent_log.close()
         await mailer.close()
+
+
+async def purge_sent_mails(notifier: Notifier, settings: Settings) -> None:
+    while True:
+        try:
+            purged = await notifier.purge_sent(settings.sent_mails_keep_days)
+            if purged:
+                log.info("sent mails purged", extra={"count": purged})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database away: next time
+            log.warning("sent mails purge failed", extra={"error": repr(exc)})
+        await asyncio.sleep(settings.sent_mails_purge_seconds)
+
+
+async def smtp(app: web.Application) -> dict[str, Any]:
+    """Readiness of the mail server (see Notifier.smtp_state); never makes the notifier
+    unready: mails wait in the queues while the server is away."""
+    return app[keys.NOTIFIER].smtp_state()

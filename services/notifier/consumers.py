@@ -2,8 +2,7 @@
 
 from aiohttp import web
 
-from services.common.bus import Handler
-from services.common.db import Conn
+from services.common.bus import Handler, OwnTransactions
 from services.common.events import Envelope
 from services.notifier import keys
 from services.notifier.compose import COMPOSERS
@@ -16,7 +15,8 @@ def handlers(app: web.Application) -> dict[str, Handler]:
     event types from an app that was never started.
     """
 
-    async def notify(conn: Conn, envelope: Envelope) -> None:
-        await app[keys.NOTIFIER].notify(conn, envelope)
+    async def notify(envelope: Envelope) -> None:
+        await app[keys.NOTIFIER].notify(envelope)
 
-    return dict.fromkeys(COMPOSERS, notify)
+    # Outside the consumer's transaction: no connection held across an SMTP round trip.
+    return dict.fromkeys(COMPOSERS, OwnTransactions(notify))

@@ -1,12 +1,13 @@
 """Use case: send the mails an event calls for, each of them once."""
 
 import logging
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from services.common.db import Conn
 from services.common.events import Envelope
 from services.notifier import repo
 from services.notifier.compose import COMPOSERS
@@ -16,6 +17,9 @@ from services.notifier.smtp import Mailer, MailNotSent
 
 log = logging.getLogger(__name__)
 
+OLDEST_UNDELIVERED = "notifier_oldest_undelivered_mail_seconds"
+PURGE_SENT = "DELETE FROM sent_mails WHERE sent_at < now() - make_interval(days => $1)"
+
 
 class Notifier:
     """Turns events into mails: renders, sends on the shared SMTP connection, logs each one."""
@@ -24,21 +28,47 @@ class Notifier:
                  registry: CollectorRegistry) -> None:
         self.renderer = Renderer(settings)
         self.mailer = mailer
-        # A pool of its own: a handler already holds a connection of the main pool, and
-        # waiting there for a second one could starve every handler at once.
+        # A pool of its own, small: the consumer's pool stays free for /readyz and the
+        # kernel's records whatever the mail server does.
         self.sent_log = sent_log
         self.sent = Counter("notifier_mails_sent", "Mails accepted by the SMTP server",
                             ["template"], registry=registry)
         self.failed = Counter("notifier_mails_failed", "Mails the SMTP server did not take",
                               ["template"], registry=registry)
+        # Mails that failed and wait for a retry (or a replay): when each event occurred.
+        self.undelivered: dict[tuple[uuid.UUID, str], datetime] = {}
+        Gauge(OLDEST_UNDELIVERED, "Age of the oldest mail not delivered yet (0 when none)",
+              registry=registry).set_function(self.oldest_undelivered_seconds)
 
-    async def notify(self, conn: Conn, envelope: Envelope) -> None:
+    def oldest_undelivered_seconds(self) -> float:
+        if not self.undelivered:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - min(self.undelivered.values())).total_seconds())
+
+    def smtp_state(self) -> dict[str, Any]:
+        """What readiness says of the mail server: up, or degraded since when, and how many
+        mails wait (mails wait in the queues meanwhile: the notifier stays ready)."""
+        waiting = len(self.undelivered)
+        since = self.mailer.down_since
+        if since is None:
+            return {"status": "up", "waiting_mails": waiting}
+        return {"status": "degraded", "down_since": since.isoformat(),
+                "down_seconds": round((datetime.now(UTC) - since).total_seconds()),
+                "waiting_mails": waiting,
+                "oldest_waiting_seconds": round(self.oldest_undelivered_seconds())}
+
+    async def notify(self, envelope: Envelope) -> None:
         """Send every mail of `envelope` not sent yet; raise if one fails (the event is
-        retried later, and the mails already sent are skipped then)."""
+        retried later, and the mails already sent are skipped then). Holds no transaction
+        open across the SMTP round trip: the sent log's own short statements only."""
         for mail in COMPOSERS[envelope.type](envelope, self.renderer):
             where = {"event_id": str(envelope.id), "event_type": envelope.type,
                      "template": mail.template, "recipient_domain": mail.recipient_domain}
-            if await repo.was_sent(conn, envelope.id, mail.recipient_kind):
+            key = (envelope.id, mail.recipient_kind)
+            async with self.sent_log.acquire() as conn:
+                already = await repo.was_sent(conn, envelope.id, mail.recipient_kind)
+            if already:
+                self.undelivered.pop(key, None)
                 log.info("mail already sent, not sent again", extra=where)
                 continue
             message = self.renderer.message(mail, event_id=envelope.id, now=datetime.now(UTC))
@@ -46,11 +76,12 @@ class Notifier:
                 await self.mailer.send(message)
             except MailNotSent as exc:
                 self.failed.labels(mail.template).inc()
+                self.undelivered.setdefault(key, envelope.occurred_at)
                 log.warning("mail not sent", extra={**where, "error": str(exc)})
                 raise
-            # Committed at once, outside the handler's transaction: should a later mail of
-            # this event fail, that transaction rolls back, yet this mail has gone out and
-            # must be skipped when the event is retried.
+            self.undelivered.pop(key, None)
+            # Committed at once: should a later mail of this event fail, the event is
+            # retried, yet this mail has gone out and must be skipped then.
             async with self.sent_log.acquire() as log_conn:
                 await repo.record_sent(
                     log_conn, event_id=envelope.id, recipient_kind=mail.recipient_kind,
@@ -59,3 +90,9 @@ class Notifier:
                 )
             self.sent.labels(mail.template).inc()
             log.info("mail sent", extra=where)
+
+    async def purge_sent(self, keep_days: int) -> int:
+        """Forget the mails sent more than `keep_days` ago (longer than any redelivery)."""
+        async with self.sent_log.acquire() as conn:
+            status = await conn.execute(PURGE_SENT, keep_days)
+        return int(status.rsplit(" ", 1)[-1])

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -25,6 +25,10 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
+    # The sent-mail log is purged of mails older than this (longer than any redelivery: a
+    # dead letter replayed later would send its mail again), every `sent_mails_purge_seconds`.
+    sent_mails_keep_days: int = Field(30, ge=1)
+    sent_mails_purge_seconds: float = Field(3600.0, gt=0)
     sender_address: str = "ne-pas-repondre@example.org"
     sender_name: str = "Portail Famille – service Jeunesse"
 

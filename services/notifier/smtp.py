@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -26,12 +27,19 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+# The server itself is away (as opposed to refusing one mail).
+UNREACHABLE = (OSError, TimeoutError, aiosmtplib.SMTPServerDisconnected,
+               aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError)
+
+
 class Mailer:
     """Sends one message at a time on a single connection, reopened on demand."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._smtp: aiosmtplib.SMTP | None = None
+        # Since when the server has not answered (None while it does): readiness says it.
+        self.down_since: datetime | None = None
         # One connection serves one SMTP transaction at a time.
         self._lock = asyncio.Lock()
 
@@ -78,7 +86,15 @@ class Mailer:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 # A fresh connection next time: this one may be in an unknown state.
                 await self._discard()
+                self._answered(not isinstance(exc, UNREACHABLE))
                 raise MailNotSent(f"SMTP {self.address}: {describe(exc)}") from None
+            self._answered(True)
+
+    def _answered(self, up: bool) -> None:
+        if up:
+            self.down_since = None
+        elif self.down_since is None:
+            self.down_since = datetime.now(UTC)
 
     async def check(self) -> bool:
         """Whether the server answers; warn clearly when it does not (mails wait meanwhile)."""
@@ -87,11 +103,13 @@ class Mailer:
                 await self._connection()
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 await self._discard()
+                self._answered(False)
                 log.warning(
                     "SMTP server unreachable: mails wait in the queues and are retried",
                     extra={"smtp": self.address, "error": describe(exc)},
                 )
                 return False
+            self._answered(True)
         log.info("SMTP server reachable", extra={"smtp": self.address})
         return True
 

@@ -16,6 +16,8 @@ import pytest
 from services.common import keys as common_keys
 from services.common.bus import list_dead_letters
 from services.common.events.auth import EmailChangeRequested, PasswordResetRequested
+from services.notifier.keys import NOTIFIER
+from services.notifier.service import OLDEST_UNDELIVERED
 from tests.service.notifier.conftest import (
     Gatekeeper,
     RunningNotifier,
@@ -24,6 +26,7 @@ from tests.service.notifier.conftest import (
     eventually,
     running_notifier,
 )
+from tests.support import metrics_of
 
 FAILED = "notifier_mails_failed_total"
 SENT = "notifier_mails_sent_total"
@@ -180,3 +183,94 @@ async def test_connection_dropped_by_the_server_is_replaced_without_a_failed_mai
         await notifier.publish(reset_event(second))
         await sink.one_to(second)
         assert notifier.counter(FAILED, "password_reset") == 0
+
+
+class SlowGate(Gatekeeper):
+    """A mail server that takes longer over each mail than /readyz waits for a database
+    connection (2 s)."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(2.5)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def readiness(notifier: RunningNotifier) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as http, \
+            http.get(notifier.server.make_url("/readyz")) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_readiness_answers_during_a_burst_of_mails(sink: Sink) -> None:
+    sink.gate = SlowGate()
+    sink.start()
+    # A small pool: handlers that held a connection across their SMTP round trip would
+    # leave none to the readiness check.
+    async with running_notifier(sink, "burst", pool_max_size=2) as notifier:
+        emails = [address("rafale") for _ in range(4)]
+        for email in emails:
+            await notifier.publish(reset_event(email))
+        await eventually(lambda: sink.to(emails[0]))
+        status, body = await readiness(notifier)
+        assert not sink.to(emails[-1])  # still in the middle of the burst
+        assert (status, body["checks"]["database_ready"]) == (200, True)
+        for email in emails:
+            await sink.one_to(email)
+
+
+async def test_readiness_says_since_when_the_mail_server_is_down_and_how_many_mails_wait(
+        sink: Sink) -> None:
+    async with running_notifier(sink, "smtpdown", retry_delays=(0.2, 0.5, 1.0, 2.0, 4.0)
+                                ) as notifier:
+        emails = [address("attente") for _ in range(2)]
+        for email in emails:
+            await notifier.publish(reset_event(email))
+        await eventually(lambda: len(notifier.app[NOTIFIER].undelivered) == 2)
+        status, body = await readiness(notifier)
+        assert status == 200  # mails wait in the queues: still ready, but degraded
+        assert body["status"] == "degraded"
+        smtp = body["checks"]["smtp"]
+        assert smtp["status"] == "degraded"
+        assert smtp["waiting_mails"] == 2
+        assert datetime.fromisoformat(smtp["down_since"]) <= datetime.now(UTC)
+        oldest = metric(await metrics_of(notifier.app), OLDEST_UNDELIVERED)
+        assert oldest > 0
+
+        sink.start()
+        for email in emails:
+            await sink.one_to(email)
+        await eventually(lambda: not notifier.app[NOTIFIER].undelivered)
+        status, body = await readiness(notifier)
+        assert (status, body["status"], body["checks"]["smtp"]) == (
+            200, "ready", {"status": "up", "waiting_mails": 0})
+        assert metric(await metrics_of(notifier.app), OLDEST_UNDELIVERED) == 0
+
+
+def metric(text: str, name: str) -> float:
+    [line] = [x for x in text.splitlines() if x.startswith(name + " ")]
+    return float(line.split()[1])
+
+
+async def test_the_sent_log_forgets_mails_after_the_retention_window(sink: Sink) -> None:
+    async with running_notifier(sink, "purge", sent_mails_keep_days=7,
+                                sent_mails_purge_seconds=0.1) as notifier:
+        old, recent = uuid.uuid4(), uuid.uuid4()
+        async with notifier.app[common_keys.DB].acquire() as conn:
+            await conn.execute(
+                "INSERT INTO sent_mails (event_id, recipient_kind, event_type, template, "
+                "recipient_domain, message_id, sent_at) VALUES "
+                "($1, 'account', 't', 't', 'example.org', 'm1', now() - interval '8 days'), "
+                "($2, 'account', 't', 't', 'example.org', 'm2', now() - interval '6 days')",
+                old, recent)
+
+        async def kept() -> set[uuid.UUID]:
+            async with notifier.app[common_keys.DB].acquire() as conn:
+                rows = await conn.fetch("SELECT event_id FROM sent_mails "
+                                        "WHERE event_id = ANY($1)", [old, recent])
+            return {r["event_id"] for r in rows}
+
+        await eventually(lambda: _when_absent(kept(), old))
+        assert await kept() == {recent}
+
+
+async def _when_absent(found: Any, item: uuid.UUID) -> bool:
+    return item not in await found
