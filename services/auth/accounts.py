@@ -154,7 +154,7 @@ async def confirm_email(ctx: AuthContext, pool: asyncpg.Pool, *, token: str) -> 
             raise EmailTaken()
         try:
             async with conn.transaction():
-                await repo.set_email(conn, account_id, new_email)
+                version = await repo.set_email(conn, account_id, new_email)
         except asyncpg.UniqueViolationError as exc:  # taken by a concurrent change
             raise EmailTaken() from exc
         await repo.use_one_time(conn, token_hash)
@@ -162,7 +162,8 @@ async def confirm_email(ctx: AuthContext, pool: asyncpg.Pool, *, token: str) -> 
         await repo.void_links(conn, account_id)
         await add_event(conn, EmailChanged(
             account_id=account_id, family_id=row["account_family_id"],
-            old_email=row["account_email"], new_email=new_email), producer=PRODUCER)
+            old_email=row["account_email"], new_email=new_email, entity_version=version),
+            producer=PRODUCER)
         account = await repo.account(conn, account_id)
         assert account is not None
         tokens = await open_session(ctx, conn, account)

@@ -33,7 +33,10 @@ SET password_hash = $2, updated_at = now(),
     status = CASE WHEN status = 'invited' THEN 'active' ELSE status END
 WHERE id = $1
 """
-SET_EMAIL = "UPDATE accounts SET email = $2, updated_at = now() WHERE id = $1"
+SET_EMAIL = """
+UPDATE accounts SET email = $2, updated_at = now(), email_version = email_version + 1
+WHERE id = $1 RETURNING email_version
+"""
 LINK_FAMILY = """
 UPDATE accounts SET family_id = $2, updated_at = now() WHERE id = $1 AND family_id IS NULL
 """
@@ -169,8 +172,10 @@ async def set_password(conn: Conn, account_id: uuid.UUID, password_hash: str) ->
     await conn.execute(UPDATE_CREDENTIAL, account_id, password_hash)
 
 
-async def set_email(conn: Conn, account_id: uuid.UUID, email: str) -> None:
-    await conn.execute(SET_EMAIL, account_id, email)
+async def set_email(conn: Conn, account_id: uuid.UUID, email: str) -> int:
+    """Change the login; the address's new version (the account row is locked by the
+    caller, so versions follow the order of the changes)."""
+    return int(await conn.fetchval(SET_EMAIL, account_id, email))
 
 
 async def link_family(conn: Conn, account_id: uuid.UUID, family_id: uuid.UUID) -> bool:

@@ -15,7 +15,8 @@ async def on_email_changed(conn: Conn, envelope: Envelope) -> None:
     event = EmailChanged.of(envelope)
     if event.family_id is None:  # a staff account: no family file to follow
         return
-    await service.follow_login_email(conn, family_id=event.family_id, new_email=event.new_email)
+    await service.follow_login_email(conn, family_id=event.family_id, new_email=event.new_email,
+                                     version=event.entity_version)
 
 
 def handlers(app: web.Application) -> dict[str, Handler]:

@@ -27,7 +27,7 @@ COALESCE((SELECT json_agg(json_build_object(
 SELECT_FAMILY = f"""
 SELECT f.id, f.name, f.email, f.address_line1, f.address_line2, f.postal_code, f.city,
        f.phone_home, f.phone_mobile, f.phone_work, f.caf_number, f.qf,
-       f.created_at, f.updated_at, f.version,
+       f.created_at, f.updated_at, f.version, f.login_email_version,
        {_GUARDIANS} AS guardians,
        {_CONTACTS.format(kind="emergency")} AS emergency_contacts,
        {_CONTACTS.format(kind="pickup")} AS authorized_pickups
@@ -160,6 +160,11 @@ async def set_qf(conn: Conn, family_id: uuid.UUID, qf: int | None) -> None:
 
 async def set_email(conn: Conn, family_id: uuid.UUID, email: str) -> None:
     await conn.execute(SET_EMAIL, family_id, email)
+
+
+async def set_login_email_version(conn: Conn, family_id: uuid.UUID, version: int) -> None:
+    await conn.execute("UPDATE families SET login_email_version = $2 WHERE id = $1",
+                       family_id, version)
 
 
 async def list_children(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -233,8 +233,10 @@ async def set_qf(conn: Conn, *, family_id: uuid.UUID, body: QfUpdate, actor: Act
     return views.family_out(row, [p for p in pending if p["target"] == "family"])
 
 
-async def follow_login_email(conn: Conn, *, family_id: uuid.UUID, new_email: str) -> bool:
-    """The contact e-mail is the parent's login: follow its change (audited, by "system")."""
+async def follow_login_email(conn: Conn, *, family_id: uuid.UUID, new_email: str,
+                             version: int | None = None) -> bool:
+    """The contact e-mail is the parent's login: follow its change (audited, by "system"),
+    unless a newer change of that login was applied already (`version`, the login's)."""
     email = new_email.lower()
     async with conn.transaction():
         row = await repo.get_family(conn, family_id, lock=True)
@@ -242,6 +244,10 @@ async def follow_login_email(conn: Conn, *, family_id: uuid.UUID, new_email: str
             log.warning("login e-mail changed for an unknown family",
                         extra={"family_id": str(family_id)})
             return False
+        if version is not None:
+            if version <= row["login_email_version"]:
+                return False  # late or repeated: a newer login is in force
+            await repo.set_login_email_version(conn, family_id, version)
         if row["email"] == email:
             return False
         await repo.set_email(conn, family_id, email)

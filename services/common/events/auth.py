@@ -50,6 +50,9 @@ class EmailChanged(Event):
     family_id: uuid.UUID | None
     old_email: str
     new_email: str
+    # The address's version on the account (1 for its first change): a consumer applies only
+    # a newer one. Absent from events written before it existed (applied as they come).
+    entity_version: int | None = None
 
 
 class PasswordChanged(Event):

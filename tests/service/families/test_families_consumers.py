@@ -42,3 +42,39 @@ async def test_a_login_change_updates_the_contact_email_once_even_when_delivered
     await events.wait_for("families.family_updated", family_id=family["id"], email=new_email)
     assert len(events.of("families.family_updated", family_id=family["id"],
                          email=new_email)) == 1
+
+
+async def test_a_late_login_change_never_overwrites_a_newer_one(
+        families: Families, events: EventLog) -> None:
+    # Issue 7, point 4: auth.email_changed carries the login's version; a change that
+    # arrives after a newer one (retries take detours) is skipped.
+    family = await families.new_family()
+    account_id = uuid.uuid4()
+    second = f"deuxieme.{uuid.uuid4().hex[:8]}@example.org"
+    first = f"premiere.{uuid.uuid4().hex[:8]}@example.org"
+    newer = EmailChanged(account_id=account_id, family_id=family["id"], old_email=first,
+                         new_email=second, entity_version=2).envelope(producer="auth")
+    older = EmailChanged(account_id=account_id, family_id=family["id"],
+                         old_email=family["email"], new_email=first,
+                         entity_version=1).envelope(producer="auth")
+    bus = Bus(AMQP_URL, NAMESPACE)
+    await bus.connect()
+    try:
+        await bus.publish(newer)
+        await events.wait_for("families.family_updated", family_id=family["id"], email=second)
+        await bus.publish(older)
+        marker = EmailChanged(account_id=uuid.uuid4(), family_id=None, old_email="a@b.fr",
+                              new_email="c@d.fr").envelope(producer="auth")
+        await bus.publish(marker)
+    finally:
+        await bus.close()
+
+    async def both_processed() -> bool:
+        async with families.db.acquire() as conn:
+            return bool(await conn.fetchval(
+                "SELECT count(*) = 2 FROM processed_events WHERE event_id = ANY($1::uuid[])",
+                [older.id, marker.id]))
+
+    await eventually(both_processed)
+    shown = (await families.call("GET", f"/families/{family['id']}", headers=staff())).body
+    assert shown["email"] == second
