@@ -72,7 +72,8 @@ async def test_following_the_link_switches_the_login_and_logs_in(
     changed = await events.wait_for("auth.email_changed", account_id=str(account["id"]))
     assert changed["data"] == {"account_id": str(account["id"]),
                                "family_id": str(account["family_id"]),
-                               "old_email": account["email"], "new_email": new_email}
+                               "old_email": account["email"], "new_email": new_email,
+                               "entity_version": 1}  # the login's first change
 
 
 async def test_the_link_works_once(auth: Auth, events: EventTap) -> None:
