@@ -2,10 +2,13 @@
 
 import argparse
 import json
+import sys
+from dataclasses import asdict
 
 from services.common.db import database
 from services.common.settings import ServiceSettings
 from services.reservations.app import MIGRATIONS
+from services.reservations.scale import seed_scale
 from services.reservations.seed import seed_demo
 
 
@@ -20,7 +23,31 @@ async def seed_demo_command(args: argparse.Namespace, settings: ServiceSettings)
     return 0
 
 
+def configure_seed_scale(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--families", type=int, required=True,
+                        help="how many families to add (1 to 1,000,000)")
+
+
+async def seed_scale_command(args: argparse.Namespace, settings: ServiceSettings) -> int:
+    """Add generated families, children and reservations (RESERVATIONS_DATABASE): never the
+    demo's nor production's — no families event made them, no event tells anyone."""
+    if settings.env == "production":
+        print("seed-scale refuses to run in production", file=sys.stderr)
+        return 2
+    if not 1 <= args.families <= 1_000_000:
+        print("--families: 1 to 1,000,000", file=sys.stderr)
+        return 2
+    async with database(settings, MIGRATIONS) as pool, pool.acquire() as conn:
+        seeded = await seed_scale(conn, families=args.families)
+    print(json.dumps({"database": settings.database, **asdict(seeded)}))
+    return 0
+
+
 COMMANDS = [
     ("seed-demo", "create the demo catalogue, periods and history (idempotent)",
      configure_seed_demo, seed_demo_command),
+    ("seed-scale", "add N generated families with 1–3 children and a reservation each (bulk "
+     "SQL, a period of their own), to measure the staff's lists at scale; set "
+     "RESERVATIONS_DATABASE to a database of its own",
+     configure_seed_scale, seed_scale_command),
 ]
