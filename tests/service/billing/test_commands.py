@@ -77,3 +77,27 @@ async def test_seed_demo_prices_every_demo_unit_invoices_and_pays_the_demo_famil
     assert [dict(r) for r in payments] == [{"family_id": DEMO_FAMILY_ID, "method": "cheque",
                                             "state": "validated",
                                             "amount_cents": DEMO_CHEQUE_CENTS}]
+
+
+async def test_seed_scale_writes_families_and_lines_then_invoices_them() -> None:
+    # Issue 15, point 3: invoices at scale from a command (a database of its own).
+    database = f"test_{RUN}_billing_scale"
+    status, out = await command("seed-scale", "--families", "40", "--month", "2030-03",
+                                "--invoice", database=database)
+    assert status == 0, out
+    seeded = json.loads(out)
+    assert seeded["families"] == 40 and seeded["invoices"] == 40
+    assert 4 * 40 <= seeded["lines"] <= 20 * 40
+    settings = settings_for(Settings, database=database)
+    conn = await asyncpg.connect(settings.database_dsn())
+    try:
+        numbers = [r["number"] for r in await conn.fetch(
+            "SELECT number FROM invoices ORDER BY number")]
+        year = numbers[0][2:6]  # the year they are issued in
+        assert numbers == [f"F-{year}-{n:06d}" for n in range(1, 41)]  # no gap, no duplicate
+        assert await conn.fetchval("SELECT count(*) FROM invoice_items") == seeded["lines"]
+    finally:
+        await conn.close()
+    status, message = await command("seed-scale", "--families", "0", "--month", "2030-03",
+                                    database=database)
+    assert status == 2 and "1 to 1,000,000" in message
