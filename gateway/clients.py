@@ -390,10 +390,13 @@ class FamiliesClient(Upstream):
                                        json={"qf": qf, "comment": comment}))
 
     async def queue(self, token: str, *, family_id: uuid.UUID | None = None,
-                    state: str = "pending", cursor: str | None = None, page_size: int = 20
-                    ) -> dict[str, Any]:
+                    state: str = "pending", cursor: str | None = None, page_size: int = 20,
+                    q: str | None = None, target: str | None = None,
+                    older_than_days: int | None = None) -> dict[str, Any]:
         params = _page(cursor, page_size, state=state,
-                       family_id=str(family_id) if family_id else None)
+                       family_id=str(family_id) if family_id else None, q=q, target=target,
+                       older_than_days=None if older_than_days is None
+                       else str(older_than_days))
         return _object(await self.call("GET", "/change-requests", token=token, params=params))
 
     async def change_request(self, token: str, request_id: uuid.UUID) -> dict[str, Any]:

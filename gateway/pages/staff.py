@@ -146,24 +146,46 @@ def with_subjects(items: list[T]) -> list[T]:
     return [{**item, "subject": request_subject(item, {})} for item in items]
 
 
+# The queue's filters (issue 10, point 12): kind of change and age, as the page names them.
+QUEUE_KINDS = {"famille": ("family", "Informations de la famille"),
+               "enfant": ("child", "Informations d'un enfant"),
+               "ajout": ("new_child", "Ajout d'un enfant")}
+QUEUE_AGES = {"3": "depuis 3 jours ou plus", "7": "depuis 7 jours ou plus",
+              "15": "depuis 15 jours ou plus", "30": "depuis 30 jours ou plus"}
+
+
 @routes.get(QUEUE)
 async def queue(request: web.Request) -> web.StreamResponse:
     family_id = uuid_query(request, "famille")
     cursor = cursor_query(request)
     families = request.app[keys.CLIENTS].families
+    # Unknown filter values are ignored (a hand-edited link shows the whole queue).
+    name = " ".join(request.query.get("nom", "").split())[:100] or None
+    kind = request.query.get("type") if request.query.get("type") in QUEUE_KINDS else None
+    age = request.query.get("anciennete") if request.query.get("anciennete") in QUEUE_AGES \
+        else None
+    compact = request.query.get("vue") == "compacte"
+    filters = {"famille": str(family_id) if family_id else None, "nom": name, "type": kind,
+               "anciennete": age, "vue": "compacte" if compact else None}
 
     async def load(token: str) -> T:
-        return {"queue": await families.queue(token, family_id=family_id, cursor=cursor)}
+        return {"queue": await families.queue(
+            token, family_id=family_id, cursor=cursor, q=name,
+            target=QUEUE_KINDS[kind][0] if kind else None,
+            older_than_days=int(age) if age else None)}
 
-    first = f"{QUEUE}?famille={family_id}" if family_id else QUEUE
+    kept = {k: v for k, v in filters.items() if v}
+    first = f"{QUEUE}?{urlencode(kept)}" if kept else QUEUE
     data = await list_load(request, load, first)
     if isinstance(data, web.Response):
         return data
     items = with_subjects(data["queue"].get("items", []))
-    here = first
+    other_view = {**kept, "vue": "complete" if compact else "compacte"}
     return render_staff(request, "gestion/queue.html", {
-        **data, "items": items, "family_id": family_id, "here": here,
-        "pager": pager(data["queue"], QUEUE, famille=str(family_id) if family_id else None),
+        **data, "items": items, "family_id": family_id, "here": first, "filters": filters,
+        "kinds": QUEUE_KINDS, "ages": QUEUE_AGES, "compact": compact,
+        "other_view": f"{QUEUE}?{urlencode(other_view)}",
+        "pager": pager(data["queue"], QUEUE, **filters),
         "conflict_title": CONFLICT_TITLE, "reasons": REFUSAL_REASONS})
 
 

@@ -7,6 +7,7 @@ there is at most one pending request per target and staff always decide the late
 
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -156,8 +157,16 @@ async def family_requests(conn: Conn, *, family_id: uuid.UUID) -> list[ChangeReq
 
 async def validation_queue(conn: Conn, query: QueueQuery) -> ChangeRequestPage:
     """Oldest first, each change with the value in force beside it and conflicts flagged."""
-    found, total = await repo.queue(conn, state=query.state, family_id=query.family_id,
-                                    cursor=query.cursor, limit=query.page_size)
+    if query.q or query.target or query.older_than_days is not None:
+        before = (datetime.now(UTC) - timedelta(days=query.older_than_days)
+                  if query.older_than_days is not None else None)
+        found, total = await repo.filtered_queue(
+            conn, state=query.state, family_id=query.family_id, target=query.target,
+            before=before, name=query.q.strip() if query.q else None, cursor=query.cursor,
+            limit=query.page_size)
+    else:
+        found, total = await repo.queue(conn, state=query.state, family_id=query.family_id,
+                                        cursor=query.cursor, limit=query.page_size)
     return ChangeRequestPage(items=await _with_context(conn, found.items), total=total,
                              next_cursor=found.next_cursor,
                              previous_cursor=found.previous_cursor)

@@ -301,6 +301,30 @@ async def pending_of_family(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Re
     return await conn.fetch(PENDING_OF_FAMILY, family_id)
 
 
+# The queue as an agent filters it: by a name among the family's and its children's (the
+# folded search text, trigram-indexed), the kind of change, the requests' age.
+_FILTERS = """
+WHERE r.state = $1 AND ($2::uuid IS NULL OR r.family_id = $2)
+  AND ($3::text IS NULL OR r.target = $3)
+  AND ($4::timestamptz IS NULL OR r.created_at <= $4)
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM families f WHERE f.id = r.family_id
+                                   AND f.search_text LIKE search_like($5, '%', '%')))
+"""
+FILTERED_QUEUE = Keyset(
+    f"SELECT {REQUEST_COLUMNS} FROM change_requests r {_FILTERS} AND {{keyset}}",
+    key=("r.created_at", "r.id"), types=(datetime, uuid.UUID))
+COUNT_FILTERED_QUEUE = f"SELECT count(*) FROM change_requests r {_FILTERS}"
+
+
+async def filtered_queue(conn: Conn, *, state: str, family_id: uuid.UUID | None,
+                         target: str | None, before: datetime | None, name: str | None,
+                         cursor: str | None, limit: int
+                         ) -> tuple[Page[asyncpg.Record], int]:
+    args = (state, family_id, target, before, name)
+    found = await fetch_page(conn, FILTERED_QUEUE, *args, cursor=cursor, limit=limit)
+    return found, int(await conn.fetchval(COUNT_FILTERED_QUEUE, *args))
+
+
 async def queue(conn: Conn, *, state: str, family_id: uuid.UUID | None, cursor: str | None,
                 limit: int) -> tuple[Page[asyncpg.Record], int]:
     """A page of the queue, and how many requests it holds."""

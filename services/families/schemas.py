@@ -191,6 +191,11 @@ class FamilySearch(Paging):
 class QueueQuery(Paging):
     state: State = "pending"
     family_id: uuid.UUID | None = None
+    # Filters of an agent working the queue: a family's or child's name (words of the search
+    # text), the kind of change, requests waiting at least so many days.
+    q: SearchText = None
+    target: Target | None = None
+    older_than_days: int | None = Field(None, ge=0, le=3650)
 
 
 class AuditQuery(Paging):

@@ -10,7 +10,9 @@ from playwright.async_api import Browser, BrowserContext, expect
 
 from tests.e2e.conftest import PHONE, Visit, open_visit
 from tests.e2e.stack import Stack
-from tests.service.gateway.family_support import Family, new_family, staff_account
+from tests.service.gateway.conftest import Browser as GatewayBrowser
+from tests.service.gateway.conftest import browser_session
+from tests.service.gateway.family_support import Family, bearer, new_family, staff_account
 
 pytestmark = pytest.mark.browser
 
@@ -218,4 +220,29 @@ async def test_each_section_of_the_file_opens_on_its_own_within_three_phone_scre
         await expect(page.get_by_role("heading", level=1)).to_have_text(
             f"Modifier : {name} de Léa Testeur")
         assert await screens() <= 3.5, f"{name}: {await screens():.1f} phone screens"
+    assert not visit.unchecked()
+
+
+async def test_an_agent_filters_the_queue_reads_it_compact_and_refuses_with_a_reason(
+        visit: Visit, stack: Stack, family: Family, agent: dict[str, Any]) -> None:
+    # Issue 10, point 12, in the browser with axe on every page.
+    async with browser_session() as http:
+        browser = GatewayBrowser(http, stack.gateway_url)
+        headers = await bearer(browser, family.login)
+        resp, _ = await browser.api("PATCH", "/api/v1/family", headers=headers,
+                                    body={"phone_home": "0467000000"})
+        assert resp.status == 202
+    page = visit.page
+    await log_in(visit, agent["email"], agent["password"])
+    await visit.goto("/gestion/demandes")
+    await visit.fill("Famille ou enfant", family.name)
+    await visit.click("button", "Filtrer")
+    await expect(page.get_by_role("article")).to_have_count(1)
+    await visit.click("link", "Vue compacte (une ligne par demande)")
+    await visit.click("link", family.name)
+    await page.get_by_label("Motif de refus").select_option("justificatif")
+    await visit.click("button", "Refuser")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Confirmer le refus")
+    await visit.click("button", "Confirmer le refus")
+    await expect(page.get_by_role("status")).to_contain_text("La demande a été refusée.")
     assert not visit.unchecked()

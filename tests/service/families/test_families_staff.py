@@ -194,3 +194,42 @@ async def test_decisions_are_audited_with_who_when_and_what(families: Families) 
     rejection = trail[0]["details"]
     assert rejection["comment"] == "Numéro illisible."
     assert rejection["changes"][0]["new"] == "7654321"
+
+
+async def test_the_queue_filters_by_name_kind_and_age(families: Families) -> None:
+    # Issue 10, point 12: an agent working 50 requests a day filters the queue.
+    mark = tag()
+    first = await families.new_family(name=f"Famille Filtre-{mark}")
+    second = await families.new_family(name=f"Famille Autre-{mark}")
+    child = await families.new_child(first["id"], first_name=f"Zéphyrine{mark}")
+    family_request = (await families.call(
+        "PATCH", f"/families/{first['id']}", headers=parent(first["id"]),
+        json={"phone_home": "04 67 10 10 10"})).body["id"]
+    child_request = (await families.call(
+        "PATCH", f"/families/{first['id']}/children/{child['id']}",
+        headers=parent(first["id"]), json={"school_level": "CE1"})).body["id"]
+    other_request = (await families.call(
+        "PATCH", f"/families/{second['id']}", headers=parent(second["id"]),
+        json={"address": {"city": "Paulhan"}})).body["id"]
+    async with families.db.acquire() as conn:  # the first one waits for 10 days
+        await conn.execute("UPDATE change_requests SET created_at = now() - interval '10 days'"
+                           " WHERE id = $1", family_request)
+
+    async def ids(query: str) -> list[str]:
+        answer = await families.call("GET", f"/change-requests?page_size=100&{query}",
+                                     headers=staff())
+        assert answer.status == 200, answer.body
+        found = [r["id"] for r in answer.body["items"]]
+        assert answer.body["total"] == len(found)
+        return found
+
+    mine = {family_request, child_request, other_request}
+    assert set(await ids(f"q=filtre-{mark}")) == {family_request, child_request}
+    assert await ids(f"q=zephyrine{mark}") == [family_request, child_request]  # a child's name
+    assert mine & set(await ids("target=child")) == {child_request}
+    assert mine & set(await ids("older_than_days=7")) == {family_request}
+    assert await ids(f"q=filtre-{mark}&target=family") == [family_request]
+    bad = await families.call("GET", "/change-requests?target=tout&older_than_days=-1",
+                              headers=staff())
+    assert bad.status == 422
+    assert {e["field"] for e in bad.body["errors"]} == {"target", "older_than_days"}

@@ -556,3 +556,33 @@ async def test_an_agent_who_is_not_admin_cannot_disable_an_account(
     assert status == "active"
     resp, _ = await agent.post_form(path, {"action": "supprimer"}, page=page_path)
     assert resp.status == 422
+
+
+async def test_the_queue_is_filtered_and_has_a_compact_view(
+        agent: Browser, stack: Stack) -> None:
+    # Issue 10, point 12: filters (family or child, kind, age) and one line per request.
+    mark = uuid.uuid4().hex[:6]
+    first = await new_family(stack, name=f"Famille Filtre {mark}", children=("Léa",))
+    second = await new_family(stack, name=f"Famille Autre {mark}")
+    await parent_asks(stack, first, {"phone_home": "0467000000"})
+    await parent_asks(stack, second, {"phone_home": "0467111111"})
+    _, html = await agent.get(f"/gestion/demandes?nom=filtre+{mark}")
+    text = text_of(html)
+    assert f"Famille Filtre {mark} — Informations de la famille" in text
+    assert f"Famille Autre {mark}" not in text
+    assert "1 demande" in text
+    _, html = await agent.get(f"/gestion/demandes?nom={mark}&type=enfant")
+    assert "Aucune demande ne correspond à ces filtres." in text_of(html)
+    _, html = await agent.get(f"/gestion/demandes?nom={mark}&anciennete=7")
+    assert "Aucune demande ne correspond à ces filtres." in text_of(html)
+    # A hand-edited value is ignored rather than refused.
+    resp, html = await agent.get(f"/gestion/demandes?nom={mark}&type=tout&anciennete=-3")
+    assert resp.status == 200 and "2 demandes" in text_of(html)
+
+    resp, html = await agent.get(f"/gestion/demandes?nom={mark}&vue=compacte")
+    assert resp.status == 200
+    rows = re.findall(r"<tr>\s*<td><a href=\"/gestion/demandes/[0-9a-f-]+\">", html)
+    assert len(rows) == 2
+    assert "Téléphone du domicile" in text_of(html)
+    assert 'name="decision"' not in html  # decided on the request's own page
+    assert len(html.encode()) < 100_000
