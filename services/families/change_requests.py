@@ -13,7 +13,8 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Conn
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.validation import validate
 from services.families import events, repo, views
 from services.families.schemas import (
     ChangeRequestOut,
@@ -25,6 +26,7 @@ from services.families.schemas import (
     QueueQuery,
 )
 from services.families.service import (
+    LIST_FIELDS,
     Actor,
     apply_family_changes,
     audit,
@@ -230,8 +232,14 @@ async def decide(conn: Conn, *, request_id: uuid.UUID, body: Decision, actor: Ac
         assert request is not None
         if request["state"] != "pending":
             raise Conflict(ALREADY_DECIDED, state=request["state"])
+        outcome: list[dict[str, Any]] | None = None
         if body.decision == "approve":
-            child_name = await _apply(conn, request, family, actor)
+            outcome = decided_changes(request, body)
+            to_apply = [{k: v for k, v in c.items() if k not in ("outcome", "asked")}
+                        for c in outcome if c["outcome"] == "applied"]
+            child_name = await _apply(conn, request, family, actor, to_apply)
+            if body.refused or body.corrections:
+                await repo.set_changes(conn, request_id, outcome)
         else:
             child = (await repo.get_child(conn, request["family_id"], request["child_id"])
                      if request["target"] == "child" else None)
@@ -246,15 +254,76 @@ async def decide(conn: Conn, *, request_id: uuid.UUID, body: Decision, actor: Ac
                              "changes": request["changes"], "comment": body.comment})
         await events.request_decided(conn, request=decided,
                                      family=await fresh_family(conn, request["family_id"]),
-                                     child_name=child_name, decision=decided["state"])
+                                     child_name=child_name, decision=decided["state"],
+                                     outcome=outcome)
     return views.request_out(decided)
 
 
-async def _apply(conn: Conn, request: asyncpg.Record, family: asyncpg.Record, actor: Actor
-                 ) -> str | None:
-    """Apply an approved request (the family row is locked); 409 if its base moved."""
-    family_id: uuid.UUID = request["family_id"]
+NOT_IN_REQUEST = "Cette information ne fait pas partie de la demande."
+NOTHING_LEFT = ("Toutes les modifications sont refusées : refusez la demande entière avec "
+                "« Refuser ».")
+NEW_CHILD_WHOLE = "Un ajout d'enfant s'accepte ou se refuse en entier."
+LIST_WHOLE = "Une liste de personnes s'accepte ou se refuse en entier : elle ne se corrige pas."
+
+
+def decided_changes(request: asyncpg.Record, body: Decision) -> list[dict[str, Any]]:
+    """The request's changes with their outcome (`applied` or `refused`) and, where staff
+    corrected a value, the value applied (`new`, the asked one kept as `asked`); 422 in French
+    on a field that is not in the request, a list corrected, a new child taken in part, or
+    nothing left to apply."""
     changes: list[dict[str, Any]] = request["changes"]
+    fields = {c["field"] for c in changes}
+    errors = [{"field": f"refused.{f}", "message": NOT_IN_REQUEST}
+              for f in body.refused if f not in fields]
+    errors += [{"field": f"corrections.{f}", "message": NOT_IN_REQUEST}
+               for f in body.corrections if f not in fields or f in body.refused]
+    errors += [{"field": f"corrections.{f}", "message": LIST_WHOLE}
+               for f in body.corrections if f in LIST_FIELDS]
+    if request["target"] == "new_child" and (body.refused or body.corrections):
+        errors.append({"field": "refused", "message": NEW_CHILD_WHOLE})
+    if fields and fields <= set(body.refused):
+        errors.append({"field": "refused", "message": NOTHING_LEFT})
+    if errors:
+        raise ValidationFailed(errors=errors)
+    corrected = _checked_corrections(request["target"], body.corrections)
+    out = []
+    for change in changes:
+        field = change["field"]
+        if field in body.refused:
+            out.append({**change, "outcome": "refused"})
+        elif field in corrected and corrected[field] != change["new"]:
+            out.append({**change, "asked": change["new"], "new": corrected[field],
+                        "outcome": "applied"})
+        else:
+            out.append({**change, "outcome": "applied"})
+    return out
+
+
+def _checked_corrections(target: str, corrections: Mapping[str, Any]) -> dict[str, Any]:
+    """The corrected values checked and normalised as a parent's input is (« 06 12 34 56
+    78 »), named `corrections.<field>` in a refusal."""
+    if not corrections:
+        return {}
+    patch: dict[str, Any] = {}
+    for field, value in corrections.items():
+        if field.startswith("address."):
+            patch.setdefault("address", {})[field.removeprefix("address.")] = value
+        else:
+            patch[field] = value
+    try:
+        model = validate(FamilyPatch if target == "family" else ChildPatch, patch)
+    except ValidationFailed as exc:
+        exc.errors = [{**e, "field": f"corrections.{e.get('field', '')}"}
+                      for e in exc.errors or []]
+        raise
+    return {f: v for f, v in sent_values(model).items() if f in corrections}
+
+
+async def _apply(conn: Conn, request: asyncpg.Record, family: asyncpg.Record, actor: Actor,
+                 changes: list[dict[str, Any]]) -> str | None:
+    """Apply the accepted `changes` of a request (the family row is locked); 409 if their
+    base moved."""
+    family_id: uuid.UUID = request["family_id"]
     details = {"changes": changes, "change_request_id": str(request["id"])}
     if request["target"] == "family":
         current = family_values(family)

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
@@ -53,7 +53,8 @@ async def child_changed(conn: Conn, child: asyncpg.Record, *, created: bool) -> 
 
 async def request_decided(conn: Conn, *, request: asyncpg.Record,
                           family: asyncpg.Record, child_name: str | None,
-                          decision: Literal["approved", "rejected"]) -> None:
+                          decision: Literal["approved", "rejected"],
+                          outcome: list[dict[str, Any]] | None = None) -> None:
     """The parent is told by e-mail: field labels only, never the values (health data)."""
     request_id: uuid.UUID = request["id"]
     await add_event(conn, ChangeRequestDecided(
@@ -66,4 +67,6 @@ async def request_decided(conn: Conn, *, request: asyncpg.Record,
         decision=decision,
         comment=request["comment"],
         fields=[c["label"] for c in request["changes"]],
+        refused_fields=[c["label"] for c in outcome or [] if c["outcome"] == "refused"],
+        corrected_fields=[c["label"] for c in outcome or [] if "asked" in c],
     ), producer=PRODUCER)

@@ -293,6 +293,12 @@ async def decide(conn: Conn, request_id: uuid.UUID, *, state: str, decided_by: s
     return row
 
 
+async def set_changes(conn: Conn, request_id: uuid.UUID, changes: list[Values]) -> None:
+    """A decided request's changes with their outcome (field by field)."""
+    await conn.execute("UPDATE change_requests SET changes = $2 WHERE id = $1", request_id,
+                       changes)
+
+
 async def family_requests(conn: Conn, family_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(FAMILY_REQUESTS, family_id)
 

@@ -2,9 +2,16 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from services.families.fields import (
     BirthDate,
@@ -165,6 +172,12 @@ class ChildPatch(Input):
 
 class Decision(Input):
     decision: Literal["approve", "reject"]
+    # Field by field (approve only): the fields refused (a comment says why), and values staff
+    # corrected before accepting them (single fields; a list is accepted or refused whole).
+    refused: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        default_factory=list, max_length=40)
+    corrections: dict[Annotated[str, StringConstraints(max_length=40)], Any] = Field(
+        default_factory=dict, max_length=40)
     comment: OptComment = Field(None, validate_default=True)
 
     @field_validator("comment")
@@ -172,6 +185,8 @@ class Decision(Input):
     def _comment_when_rejecting(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("decision") == "reject" and not value:
             raise ValueError("Un commentaire est obligatoire pour refuser une demande.")
+        if info.data.get("refused") and not value:
+            raise ValueError("Un commentaire est obligatoire pour les modifications refusées.")
         return value
 
 
@@ -300,6 +315,10 @@ class FieldChange(Output):
     # Filled in the staff queue: the value in force now, and whether it moved since the request.
     current: Any = None
     conflict: bool | None = None
+    # Decided field by field: applied or refused; `asked` is what the family asked when staff
+    # corrected the value applied (`new`).
+    outcome: Literal["applied", "refused"] | None = None
+    asked: Any = None
 
 
 class ChangeRequestOut(Output):

@@ -84,7 +84,10 @@ def change_request_decided(envelope: Envelope, renderer: Renderer) -> list[Mail]
     # Only the contract's fields reach the template: nothing else the event might carry.
     event = ChangeRequestDecided.of(envelope)
     if event.subject == "family":
-        concerning = f"de modification des informations de la famille {event.family_name}"
+        # « de la famille Martin », never « de la famille Famille Martin ».
+        name = event.family_name.strip()
+        name = name[len("famille "):] if name.lower().startswith("famille ") else name
+        concerning = f"de modification des informations de la famille {name}"
     elif event.subject == "child":
         concerning = ("de modification des informations de votre enfant "
                       f"{event.child_name}" if event.child_name else
@@ -95,7 +98,9 @@ def change_request_decided(envelope: Envelope, renderer: Renderer) -> list[Mail]
     return [Mail("family", event.email, "change_request_decided", {
         "approved": event.decision == "approved",
         "concerning": concerning,
-        "fields": event.fields,
+        "fields": [f for f in event.fields if f not in event.refused_fields],
+        "refused": event.refused_fields,
+        "corrected": event.corrected_fields,
         "comment": (event.comment or "").strip(),
     })]
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.common.events import Event
 
@@ -83,3 +83,7 @@ class ChangeRequestDecided(Event):
     comment: str | None
     # French labels of the fields concerned, for the e-mail ("Adresse", "Téléphone"…).
     fields: list[str]
+    # Decided field by field: the labels of those refused, and of those applied with a value
+    # staff corrected (never the values: health data stays out of events).
+    refused_fields: list[str] = Field(default_factory=list)
+    corrected_fields: list[str] = Field(default_factory=list)

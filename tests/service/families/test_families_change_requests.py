@@ -20,9 +20,11 @@ async def test_parent_change_is_a_pending_request_beside_the_values_in_force(
     # Only what changed, old → new, with French labels; the phone is normalised.
     assert request["changes"] == [
         {"field": "address.line1", "label": "Adresse", "old": "3 place de la République",
-         "new": "7 rue Louis Blanc", "current": None, "conflict": None},
+         "new": "7 rue Louis Blanc", "current": None, "conflict": None,
+         "outcome": None, "asked": None},
         {"field": "phone_home", "label": "Téléphone du domicile", "old": None,
-         "new": "04 67 96 12 34", "current": None, "conflict": None},
+         "new": "04 67 96 12 34", "current": None, "conflict": None,
+         "outcome": None, "asked": None},
     ]
 
     shown = await families.call("GET", f"/families/{family['id']}", headers=parent(family["id"]))
@@ -360,3 +362,72 @@ async def test_guardians_are_proposed_and_applied_as_a_whole_list(families: Fami
     blanks = {"phone_mobile": None, "phone_home": None, "phone_work": None, "email": None,
               "employer": None}
     assert shown["guardians"] == [{**blanks, **g} for g in guardians]
+
+
+# ---- decided field by field (issue 10, point 10) ---------------------------------------------
+
+async def decide_fields(families: Families, request_id: str, **body: object) -> object:
+    return await families.call("POST", f"/change-requests/{request_id}/decision",
+                               headers=staff(), json={"decision": "approve", **body})
+
+
+async def test_some_fields_accepted_one_corrected_others_refused_and_the_family_told(
+        families: Families, events: EventLog) -> None:
+    family = await families.new_family()
+    request = (await families.call("PATCH", f"/families/{family['id']}",
+                                   headers=parent(family["id"]), json={
+                                       **NEW_ADDRESS, "phone_mobile": "06.11.22.33.44"})).body
+    decided = await decide_fields(
+        families, request["id"], refused=["phone_home"],
+        corrections={"address.line1": "7 bis rue Louis Blanc", "phone_mobile": "0611223345"},
+        comment="Le téléphone du domicile sera confirmé par courrier.")
+    assert decided.status == 200, decided.body  # type: ignore[attr-defined]
+    shown = (await families.call("GET", f"/families/{family['id']}", headers=staff())).body
+    assert shown["address"]["line1"] == "7 bis rue Louis Blanc"  # the corrected value
+    assert shown["phone_mobile"] == "06 11 22 33 45"  # checked and written as a parent's
+    assert shown["phone_home"] == family["phone_home"]  # refused: unchanged
+    assert shown["pending"] == {}
+    outcomes = {c["field"]: (c["outcome"], c.get("asked"), c["new"])
+                for c in decided.body["changes"]}  # type: ignore[attr-defined]
+    assert outcomes["phone_home"][0] == "refused"
+    assert outcomes["address.line1"] == ("applied", "7 rue Louis Blanc", "7 bis rue Louis Blanc")
+    told = await events.wait_for("families.change_request_decided",
+                                 change_request_id=request["id"])
+    assert told.data["decision"] == "approved"
+    assert told.data["refused_fields"] == ["Téléphone du domicile"]
+    assert told.data["corrected_fields"] == ["Adresse", "Téléphone portable"]
+    assert "7 bis" not in str(told.data)  # labels only, never values
+
+
+async def test_a_field_by_field_decision_that_cannot_be_is_refused_and_changes_nothing(
+        families: Families) -> None:
+    family = await families.new_family()
+    request = (await families.call("PATCH", f"/families/{family['id']}",
+                                   headers=parent(family["id"]), json=NEW_ADDRESS)).body
+    cases = [
+        ({"refused": ["phone_home"]}, "comment"),  # no comment for what is refused
+        ({"refused": ["caf_number"], "comment": "x"}, "refused.caf_number"),
+        ({"corrections": {"phone_home": "12"}}, "corrections.phone_home"),
+        ({"corrections": {"guardians": []}}, "corrections.guardians"),
+        ({"refused": ["address.line1", "address.postal_code", "address.city", "phone_home"],
+          "comment": "Non."}, "refused"),
+    ]
+    for body, field in cases:
+        answer = await decide_fields(families, request["id"], **body)
+        assert answer.status == 422, (body, answer.body)  # type: ignore[attr-defined]
+        assert field in {e["field"] for e in answer.body["errors"]}, answer.body  # type: ignore[attr-defined]
+    shown = (await families.call("GET", f"/families/{family['id']}", headers=staff())).body
+    assert shown["address"]["line1"] == family["address"]["line1"]
+    queue = (await families.call("GET", f"/change-requests?family_id={family['id']}",
+                                 headers=staff())).body
+    assert [r["state"] for r in queue["items"]] == ["pending"]
+
+
+async def test_a_new_child_is_accepted_or_refused_whole(families: Families) -> None:
+    family = await families.new_family()
+    request = (await families.call("POST", f"/families/{family['id']}/children",
+                                   headers=parent(family["id"]),
+                                   json=child_body(first_name="Noé"))).body
+    answer = await decide_fields(families, request["id"], refused=["first_name"],
+                                 comment="x")
+    assert answer.status == 422  # type: ignore[attr-defined]

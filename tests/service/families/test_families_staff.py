@@ -162,7 +162,8 @@ async def test_the_queue_is_oldest_first_with_names_and_values_side_by_side(
         (first["name"], "Jade Durand", False)]
     assert mine[1]["changes"] == [{
         "field": "address.city", "label": "Commune", "old": "Clermont-l'Hérault",
-        "new": "Paulhan", "current": "Clermont-l'Hérault", "conflict": False}]
+        "new": "Paulhan", "current": "Clermont-l'Hérault", "conflict": False,
+        "outcome": None, "asked": None}]
     one = (await families.call("GET", f"/change-requests/{ids[2]}", headers=staff())).body
     assert one["changes"][0]["current"] == "CP"
 

@@ -216,10 +216,30 @@ async def test_approved_change_request_mail_lists_the_fields_and_the_comment(
     assert mail["Subject"] == "Votre demande de modification a été acceptée"
     assert ("Le service Jeunesse a accepté votre demande de modification des informations "
             "de la famille Martin.") in text
-    assert "Informations concernées : Adresse, Téléphone." in text
+    assert "Informations mises à jour : Adresse, Téléphone." in text
     assert "« Justificatif de domicile bien reçu, merci. »" in text
     assert "<li>Adresse</li>" in page
     assert "Justificatif de domicile bien reçu, merci." in page
+
+
+async def test_a_decision_field_by_field_says_what_was_applied_corrected_and_not(
+        notifier: RunningNotifier, sink: Sink) -> None:
+    # Issue 10, points 4 and 10: « de la famille Martin » even when the file is named
+    # « Famille Martin », and the family told exactly what was applied.
+    email = address("partiel")
+    await notifier.publish(decision_event(
+        email, family_name="Famille Martin", fields=["Adresse", "Téléphone", "Employeur"],
+        refused_fields=["Employeur"], corrected_fields=["Téléphone"],
+        comment="Employeur : merci de nous envoyer une attestation."))
+    mail = await sink.one_to(email)
+    text, page = text_of(mail), html_of(mail)
+    assert ("a accepté en partie votre demande de modification des informations de la "
+            "famille Martin.") in text
+    assert "Famille Famille" not in text and "famille Famille" not in text
+    assert "Informations mises à jour : Adresse, Téléphone." in text
+    assert "Corrigées par le service avant d'être enregistrées : Téléphone." in text
+    assert "Informations non modifiées : Employeur." in text
+    assert "<li>Employeur</li>" in page and "accepté en partie" in page
 
 
 async def test_rejected_new_child_mail_says_the_file_is_unchanged(
