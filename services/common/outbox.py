@@ -99,6 +99,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: PoolConnectionProxy | None = None
+        self._stopping = asyncio.Event()
 
     def _notified(self, *_: object) -> None:
         self._wake.set()
@@ -142,7 +143,7 @@ class OutboxRelay:
     async def run(self) -> None:
         failures = 0
         ticks = 0
-        while True:
+        while not self._stopping.is_set():
             await self._listen()
             self._wake.clear()
             try:
@@ -158,19 +159,30 @@ class OutboxRelay:
             except Exception as exc:  # broker or database away: keep the rows, try later
                 failures += 1
                 log.warning("outbox relay failed, will retry", extra={"error": repr(exc)})
-                await asyncio.sleep(min(self.poll_seconds * 2**failures, 10.0))
+                await self._pause(min(self.poll_seconds * 2**failures, 10.0))
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await self._pause(self.poll_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        """Until woken (a commit's NOTIFY, a stop) or `seconds` have passed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """Let a batch in hand finish (published rows marked, so they do not go out again
+        after a restart), then stop; cancelled if it takes longer than `grace`."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.remove_listener(CHANNEL, self._notified)
