@@ -403,10 +403,15 @@ class FamiliesClient(Upstream):
         return _object(await self.call("GET", f"/change-requests/{request_id}", token=token))
 
     async def decide(self, token: str, request_id: uuid.UUID, *, decision: str,
-                     comment: str | None) -> dict[str, Any]:
+                     comment: str | None, refused: list[str] | None = None,
+                     corrections: dict[str, str] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"decision": decision, "comment": comment}
+        if refused:
+            body["refused"] = refused
+        if corrections:
+            body["corrections"] = corrections
         return _object(await self.call("POST", f"/change-requests/{request_id}/decision",
-                                       token=token,
-                                       json={"decision": decision, "comment": comment}))
+                                       token=token, json=body))
 
     async def audit(self, token: str, *, family_id: uuid.UUID | None = None,
                     cursor: str | None = None, page_size: int = 50) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from gateway import keys
 from gateway.clients import FamiliesClient
@@ -219,6 +220,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
     back = back if back and back.startswith(QUEUE) else QUEUE
     decision = form.values["decision"]
     comment = refusal_comment(form.values["motif"], form.values["comment"])
+    refused, corrections = field_choices(await request.post())
     if decision == "reject" and comment and form.values["confirme"] != "oui":
         # A refusal is final for the family: said again with its comment before it is sent.
         async def load_one(token: str) -> T:
@@ -231,7 +233,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
             "conflict_title": CONFLICT_TITLE})
     try:
         await upstream(request, lambda token: families.decide(
-            token, request_id, decision=decision, comment=comment))
+            token, request_id, decision=decision, comment=comment,
+            refused=refused if decision == "approve" else None,
+            corrections=corrections if decision == "approve" else None))
     except Unauthorized:
         raise
     except Problem as problem:
@@ -244,6 +248,20 @@ async def decide(request: web.Request) -> web.StreamResponse:
         return request_page(request, data, form, back, status=problem.status)
     flash(request, "request_approved" if decision == "approve" else "request_rejected")
     return redirect(back)
+
+
+def field_choices(data: MultiDictProxy[Any]) -> tuple[list[str], dict[str, str]]:
+    """The request page's field-by-field choices: the fields left unticked (refused) among
+    those it listed, and the corrected values typed (issue 10, point 10). None without them."""
+    listed = [str(v) for v in data.getall("champ", []) if isinstance(v, str)]
+    kept = {str(v) for v in data.getall("appliquer", []) if isinstance(v, str)}
+    refused = [f for f in listed if f not in kept]
+    corrections = {}
+    for field in listed:
+        value = data.get(f"corriger.{field}")
+        if field in kept and isinstance(value, str) and value.strip():
+            corrections[field] = value.strip()
+    return refused, corrections
 
 
 def refusal_comment(reason: str, comment: str) -> str | None:

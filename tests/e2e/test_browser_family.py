@@ -246,3 +246,32 @@ async def test_an_agent_filters_the_queue_reads_it_compact_and_refuses_with_a_re
     await visit.click("button", "Confirmer le refus")
     await expect(page.get_by_role("status")).to_contain_text("La demande a été refusée.")
     assert not visit.unchecked()
+
+
+async def test_an_agent_accepts_part_of_a_request_and_the_parent_sees_what_was_applied(
+        visit: Visit, agent_context: BrowserContext, stack: Stack, family: Family,
+        agent: dict[str, Any]) -> None:
+    # Issue 10, point 10, in the browser with axe on every page.
+    async with browser_session() as http:
+        browser = GatewayBrowser(http, stack.gateway_url)
+        headers = await bearer(browser, family.login)
+        resp, request = await browser.api("PATCH", "/api/v1/family", headers=headers, body={
+            "phone_home": "0467000000", "phone_work": "0467222222"})
+        assert resp.status == 202
+    office = await open_visit(agent_context, stack)
+    await log_in(office, agent["email"], agent["password"])
+    await office.goto(f"/gestion/demandes/{request['id']}")
+    await office.page.get_by_label("Appliquer : Téléphone professionnel").uncheck()
+    await office.fill("Commentaire pour la famille", "Numéro professionnel à confirmer.")
+    await office.click("button", "Accepter")
+    await expect(office.page.get_by_role("status")).to_contain_text("La demande a été acceptée")
+    assert not office.unchecked()
+
+    page = visit.page
+    await log_in(visit, family.email, family.password)
+    await visit.click("link", "Mes demandes de modification")
+    row = page.get_by_role("row", name="Téléphone professionnel")
+    await expect(row).to_contain_text("Non appliquée")
+    await expect(page.get_by_role("row", name="Téléphone du domicile")).to_contain_text(
+        "Appliquée")
+    assert not visit.unchecked()

@@ -59,6 +59,12 @@ class Browser:
         async with self.http.post(self.url(path), data=form, allow_redirects=False) as resp:
             return resp, await resp.text()
 
+    async def post_raw(self, path: str, pairs: list[tuple[str, str]]
+                       ) -> tuple[aiohttp.ClientResponse, str]:
+        """Submit a form's fields as they come, repeated names included (checkboxes)."""
+        async with self.http.post(self.url(path), data=pairs, allow_redirects=False) as resp:
+            return resp, await resp.text()
+
     async def api(self, method: str, path: str, *, body: Any = None,
                   headers: dict[str, str] | None = None) -> tuple[aiohttp.ClientResponse, Any]:
         async with self.http.request(method, self.url(path), json=body, headers=headers or {},

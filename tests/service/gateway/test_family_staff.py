@@ -586,3 +586,47 @@ async def test_the_queue_is_filtered_and_has_a_compact_view(
     assert "Téléphone du domicile" in text_of(html)
     assert 'name="decision"' not in html  # decided on the request's own page
     assert len(html.encode()) < 100_000
+
+
+async def test_an_agent_decides_field_by_field_and_the_family_sees_what_was_applied(
+        agent: Browser, stack: Stack, family: Family) -> None:
+    # Issue 10, point 10: accept some changes, refuse others with a comment, correct a value.
+    request_id = await parent_asks(stack, family, {
+        "phone_home": "0467000000", "phone_work": "0467222222",
+        "address": {"line1": "3 place de la mairie"}})
+    path = f"/gestion/demandes/{request_id}"
+    _, html = await agent.get(path)
+    assert "Décider information par information" in text_of(html)
+    form = form_of(html, f"{path}/decision")
+    assert form["champ"] in {"address.line1", "phone_home", "phone_work"}
+    data = [("csrf", form["csrf"]), ("retour", form.get("retour", "")),
+            ("decision", "approve"), ("motif", ""),
+            ("champ", "address.line1"), ("champ", "phone_home"), ("champ", "phone_work"),
+            ("appliquer", "address.line1"), ("appliquer", "phone_home"),
+            ("corriger.address.line1", "3 place de la Mairie"), ("corriger.phone_home", "")]
+    # Something refused without a word: refused by the service, nothing applied.
+    resp, page = await agent.post_raw(f"{path}/decision", [*data, ("comment", "")])
+    assert resp.status == 422
+    assert "Un commentaire est obligatoire pour les modifications refusées." in text_of(page)
+    assert [r["state"] for r in await requests_of(stack, family.id)] == ["pending"]
+
+    comment = ("comment", "Le numéro professionnel sera vérifié avec votre employeur.")
+    resp, _ = await agent.post_raw(f"{path}/decision", [*data, comment])
+    assert resp.status == 303
+    shown = await file_of(stack, family.id)
+    assert shown["address_line1"] == "3 place de la Mairie"  # corrected before accepting
+    assert shown["phone_home"] == "04 67 00 00 00"
+    assert shown["phone_work"] != "04 67 22 22 22"  # refused
+
+    async with browser_session() as http:
+        parent = Browser(http, stack.gateway_url)
+        await parent.login(family.email, family.password)
+        _, mine = await parent.get("/mon-compte/demandes")
+    text = text_of(mine)
+    assert "Téléphone professionnel non renseigné 04 67 22 22 22 Non appliquée" in text
+    assert ("3 place de la mairie Appliquée, corrigée par le service : 3 place de la Mairie"
+            in text)
+    mail = await stack.mail_to(family.email)
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "Informations non modifiées : Téléphone professionnel." in body.get_content()
