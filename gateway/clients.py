@@ -301,6 +301,11 @@ class AuthClient(Upstream):
         return _objects(await self.call("GET", "/accounts", token=token,
                                         params={"family_id": str(family_id)}))
 
+    async def staff_accounts(self, token: str) -> list[dict[str, Any]]:
+        """The service's own accounts, agents and administrators (staff)."""
+        return _objects(await self.call("GET", "/accounts", token=token,
+                                        params={"staff": "true"}))
+
     async def names_of(self, token: str, account_ids: list[str]) -> dict[str, str]:
         """Account id → the agent's name (their login e-mail when they have none), for those
         of `account_ids` that exist (staff)."""

@@ -40,7 +40,7 @@ from gateway.pages.staff import (
 from gateway.render import Form, flash, read_form, redirect
 from gateway.session import upstream
 from gateway.templating import PARIS
-from services.common.errors import Problem, Unauthorized
+from services.common.errors import Problem, Unauthorized, ValidationFailed
 
 routes = web.RouteTableDef()
 
@@ -229,16 +229,15 @@ ACCOUNT_ACTIONS = {"desactiver": (True, "account_disabled"),
                    "reactiver": (False, "account_enabled")}
 
 
-@routes.post(FAMILY + "/comptes/{account_id}/statut")
-async def set_account_status(request: web.Request) -> web.StreamResponse:
-    """« Désactiver le compte » / « Réactiver le compte » (auth lets administrators only)."""
-    await staff_session(request)
-    family_id = uuid_in(request, "family_id")
-    account_id = uuid_in(request, "account_id")
+UNKNOWN_ACTION = "Action inconnue sur ce compte."
+
+
+async def account_status(request: web.Request, account_id: uuid.UUID) -> Problem | None:
+    """« Désactiver le compte » / « Réactiver le compte » as the form asks (auth lets
+    administrators only, never on their own account); the refusal, or None (flashed)."""
     form = await read_form(request, "action")
     if form.values["action"] not in ACCOUNT_ACTIONS:
-        return family_page(request, await load_family(request, family_id),
-                           error="Action inconnue sur ce compte.", status=422)
+        return ValidationFailed(UNKNOWN_ACTION)
     disabled, message = ACCOUNT_ACTIONS[form.values["action"]]
     auth = request.app[keys.CLIENTS].auth
     try:
@@ -247,10 +246,52 @@ async def set_account_status(request: web.Request) -> web.StreamResponse:
     except Unauthorized:
         raise
     except Problem as problem:  # not an administrator, their own account, auth unavailable
+        return problem
+    flash(request, message)
+    return None
+
+
+@routes.post(FAMILY + "/comptes/{account_id}/statut")
+async def set_account_status(request: web.Request) -> web.StreamResponse:
+    await staff_session(request)
+    family_id = uuid_in(request, "family_id")
+    problem = await account_status(request, uuid_in(request, "account_id"))
+    if problem is not None:
         return family_page(request, await load_family(request, family_id),
                            error=problem.detail or problem.title, status=problem.status)
-    flash(request, message)
     return redirect(f"{FAMILIES}/{family_id}")
+
+
+# ---- the service's own accounts (issue 10, point 14) --------------------------------------------
+
+ACCOUNTS = "/gestion/comptes"
+
+
+async def accounts_page(request: web.Request, *, error: str | None = None, status: int = 200
+                        ) -> web.Response:
+    auth = request.app[keys.CLIENTS].auth
+
+    async def load(token: str) -> T:
+        return {"accounts": [{**a, "state": invitation_state(a)}
+                             for a in await auth.staff_accounts(token)]}
+
+    return render_staff(request, "gestion/accounts.html",
+                        {**await staff_load(request, load), "error": error}, status=status)
+
+
+@routes.get(ACCOUNTS)
+async def staff_accounts(request: web.Request) -> web.StreamResponse:
+    return await accounts_page(request)
+
+
+@routes.post(ACCOUNTS + "/{account_id}/statut")
+async def set_staff_account_status(request: web.Request) -> web.StreamResponse:
+    await staff_session(request)
+    problem = await account_status(request, uuid_in(request, "account_id"))
+    if problem is not None:
+        return await accounts_page(request, error=problem.detail or problem.title,
+                                   status=problem.status)
+    return redirect(ACCOUNTS)
 
 
 @routes.get(FAMILY + "/export")

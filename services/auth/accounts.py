@@ -225,9 +225,11 @@ async def reissue_invitation(ctx: AuthContext, pool: asyncpg.Pool, *,
 
 
 async def list_accounts(pool: asyncpg.Pool, *, family_id: uuid.UUID | None,
-                        ids: list[uuid.UUID] | None = None) -> AccountList:
+                        ids: list[uuid.UUID] | None = None, staff: bool = False
+                        ) -> AccountList:
     async with pool.acquire() as conn:
-        rows = await repo.accounts(conn, family_id=family_id, limit=ACCOUNTS_LIMIT, ids=ids)
+        rows = await repo.accounts(conn, family_id=family_id, limit=ACCOUNTS_LIMIT, ids=ids,
+                                   staff=staff)
     return AccountList([AccountSummary(**dict(r)) for r in rows])
 
 

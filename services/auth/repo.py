@@ -56,6 +56,7 @@ SELECT a.id, a.email, a.display_name, a.role, a.family_id, a.status, a.created_a
 FROM accounts a
 WHERE ($1::uuid IS NULL OR a.family_id = $1)
   AND ($3::uuid[] IS NULL OR a.id = ANY($3::uuid[]))
+  AND (NOT $4::boolean OR a.role IN ('staff', 'admin'))
 ORDER BY a.email
 LIMIT $2
 """
@@ -198,8 +199,9 @@ async def set_status(conn: Conn, account_id: uuid.UUID, status: str) -> None:
 
 
 async def accounts(conn: Conn, *, family_id: uuid.UUID | None, limit: int,
-                   ids: list[uuid.UUID] | None = None) -> list[asyncpg.Record]:
-    return await conn.fetch(SELECT_ACCOUNTS, family_id, limit, ids)
+                   ids: list[uuid.UUID] | None = None, staff: bool = False
+                   ) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_ACCOUNTS, family_id, limit, ids, staff)
 
 
 async def insert_session(conn: Conn, *, session_id: uuid.UUID, account_id: uuid.UUID,

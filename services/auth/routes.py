@@ -163,7 +163,7 @@ async def list_accounts(request: web.Request, query: AccountsQuery) -> AccountLi
     require_staff(request)
     await _session(request)
     return await accounts.list_accounts(request.app[common_keys.DB], family_id=query.family_id,
-                                        ids=query.id)
+                                        ids=query.id, staff=query.staff)
 
 
 @routes.post("/accounts/lookup")

@@ -57,6 +57,8 @@ class EmailChangeBody(Body):
 
 class AccountsQuery(BaseModel):
     family_id: uuid.UUID | None = None
+    # The service's own accounts (agents and administrators), for the administrator's page.
+    staff: bool = False
     # Accounts by id (`?id=…&id=…`): who acted, for the staff's audit trail.
     id: list[uuid.UUID] | None = Field(None, max_length=100)
 

@@ -83,3 +83,15 @@ async def test_only_an_admin_may_and_never_on_their_own_account(auth: Auth) -> N
                                       json_body={"disabled": "peut-être"}, token=token)
     assert status == 422
     assert await status_of(auth, parent["id"]) == "active"
+
+
+async def test_the_staff_list_holds_agents_and_administrators_only(auth: Auth) -> None:
+    admin = await auth.create_account(role="admin")
+    agent = await auth.create_account(role="staff")
+    parent = await auth.create_account()
+    token = (await auth.login(agent["email"]))["access_token"]
+    status, body, _ = await auth.call("GET", "/accounts?staff=true", token=token)
+    assert status == 200
+    emails = {a["email"] for a in body}
+    assert {admin["email"], agent["email"]} <= emails and parent["email"] not in emails
+    assert {a["role"] for a in body} <= {"staff", "admin"}

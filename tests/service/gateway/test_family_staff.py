@@ -28,7 +28,7 @@ from tests.service.gateway.family_support import (
 )
 
 STAFF_PAGES = ["/gestion", "/gestion/familles", "/gestion/familles/nouvelle",
-               "/gestion/demandes", "/gestion/journal"]
+               "/gestion/demandes", "/gestion/journal", "/gestion/comptes"]
 
 
 @pytest.fixture
@@ -630,3 +630,31 @@ async def test_an_agent_decides_field_by_field_and_the_family_sees_what_was_appl
     body = mail.get_body(preferencelist=("plain",))
     assert body is not None
     assert "Informations non modifiées : Téléphone professionnel." in body.get_content()
+
+
+async def test_an_admin_disables_an_agent_account_from_the_accounts_page(
+        browser: Browser, stack: Stack) -> None:
+    colleague = await staff_account(stack)
+    admin = await stack.create_account(role="admin")
+    await browser.login(admin["email"], admin["password"])
+    _, html = await browser.get("/gestion/comptes")
+    assert colleague["email"] in html and admin["email"] in html
+    resp, _ = await browser.post_form(f"/gestion/comptes/{colleague['id']}/statut",
+                                      {"action": "desactiver"}, page="/gestion/comptes")
+    assert resp.status == 303
+    status = await stack.app("auth")[common_keys.DB].fetchval(
+        "SELECT status FROM accounts WHERE id = $1", colleague["id"])
+    assert status == "disabled"
+    # Never one's own account: auth's French refusal on the page.
+    resp, html = await browser.post_form(f"/gestion/comptes/{admin['id']}/statut",
+                                         {"action": "desactiver"}, page="/gestion/comptes")
+    assert resp.status == 409
+    assert "Vous ne pouvez pas désactiver votre propre compte." in text_of(html)
+
+
+async def test_parents_never_appear_among_the_agents_accounts(
+        agent: Browser, family: Family) -> None:
+    resp, html = await agent.get("/gestion/comptes")
+    assert resp.status == 200
+    assert family.email not in html
+    assert "Désactiver le compte" not in html  # an agent who is not admin only reads
