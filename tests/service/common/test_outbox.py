@@ -21,6 +21,12 @@ def event_class(type_: str) -> type[Event]:
     return Happened
 
 
+async def unpublished(pool: asyncpg.Pool, event_type: str) -> int:
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE type = $1 AND published_at IS NULL", event_type))
+
+
 class Boom(Exception):
     pass
 
@@ -65,10 +71,7 @@ async def test_committed_events_are_published_in_order_and_marked_sent(
         await relay.stop()
     assert [e.data["n"] for e in received] == [0, 1, 2, 3, 4]
     assert {e.producer for e in received} == {"kernel"}
-    async with pool.acquire() as conn:
-        pending = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE type = $1 AND published_at IS NULL", happened.TYPE)
-    assert pending == 0
+    assert await unpublished(pool, happened.TYPE) == 0
 
 
 class SlowBus(Bus):
@@ -100,10 +103,7 @@ async def test_a_stop_mid_batch_marks_what_went_out(
     finally:
         await slow.close()
     assert [e.data["n"] for e in received] == [0, 1, 2, 3, 4]
-    async with pool.acquire() as conn:
-        pending = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE type = $1 AND published_at IS NULL", happened.TYPE)
-    assert pending == 0
+    assert await unpublished(pool, happened.TYPE) == 0
 
 
 async def test_an_event_cannot_be_written_outside_a_transaction(pool: asyncpg.Pool) -> None:
