@@ -95,7 +95,8 @@ async def migrate(conn: Conn, directories: Sequence[Path]) -> list[str]:
     return applied_now
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """The codecs every connection of ours uses (pools, and the benchmarks' own)."""
     # jsonb columns come and go as Python objects.
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -106,7 +107,7 @@ async def create_pool(settings: ServiceSettings) -> asyncpg.Pool:
         settings.database_dsn(),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        init=_init_connection,
+        init=init_connection,
         # Our queries are short: compiling one (JIT, tried above a cost that a scan of a
         # large table reaches) costs more than it saves, and made a search of 50,000
         # families wait tens of milliseconds for nothing.
