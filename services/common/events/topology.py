@@ -19,6 +19,8 @@ from services.common.events.billing import InvoiceIssued, PaymentFailed, Payment
 from services.common.events.families import (
     ChangeRequestDecided,
     ChildCreated,
+    ChildLinked,
+    ChildUnlinked,
     ChildUpdated,
     FamilyCreated,
     FamilyUpdated,
@@ -34,7 +36,10 @@ from services.common.events.reservations import (
 CONSUMERS: dict[str, tuple[str, ...]] = {
     "auth": (FamilyCreated.TYPE,),
     "families": (EmailChanged.TYPE,),
-    "reservations": (FamilyUpdated.TYPE, ChildCreated.TYPE, ChildUpdated.TYPE),
+    "reservations": (
+        FamilyUpdated.TYPE, ChildCreated.TYPE, ChildUpdated.TYPE, ChildLinked.TYPE,
+        ChildUnlinked.TYPE,
+    ),
     "billing": (
         FamilyUpdated.TYPE, ReservationSubmitted.TYPE, LineDecided.TYPE, Cancelled.TYPE,
         WaitlistOffered.TYPE,

@@ -24,6 +24,7 @@ NOTHING_TO_CANCEL = "Aucune réservation à annuler ce jour-là."
 CANCEL_PENDING = "Une demande d'annulation est déjà en cours pour ce jour."
 WITHDRAWAL = "Votre demande en cours pour ce jour sera retirée."
 OTHER_HOUSEHOLD = "Ce jour est déjà réservé par l'autre foyer de l'enfant."
+OTHER_CUSTODY = "Ce jour relève de la garde de l'autre parent (semaines alternées)."
 ALREADY = {
     "reserved": "Ce jour est déjà réservé.",
     "requested": "Une demande est déjà en cours pour ce jour.",
@@ -161,17 +162,25 @@ class Board:
     def under6(self, day: date) -> bool:
         return rules.under_six(self.child.birth_date, day)
 
+    def other_custody(self, day: date) -> bool:
+        """The day is the other household's under alternate weeks (never bookable here)."""
+        keeper = self.child.keeper(day)
+        return keeper is not None and keeper != self.family_id
+
     def state(self, unit_id: uuid.UUID, day: date) -> str:
         if self.closed_reason(unit_id, day) is not None:
             return "not_offered"
         key = (unit_id, day)
         line = self.live.get(key)
-        if line is not None:
-            if line.family_id != self.family_id:
-                return "other_household"
+        if line is not None and line.family_id == self.family_id:
+            # Its own line stays shown (and cancellable), even on the other's week.
             if line.state == "accepted":
                 return "cancel_requested" if line.cancel_pending else "reserved"
             return line.state
+        if self.other_custody(day):
+            return "other_custody"
+        if line is not None:
+            return "other_household"
         if key in self.refused:
             return "refused"
         return "available" if self.cells[key].has_room(self.under6(day)) else "full"
@@ -201,6 +210,8 @@ class Board:
         if closed is not None:
             return IMPOSSIBLE, closed
         line = self.live.get((unit_id, day))
+        if self.other_custody(day) and (line is None or line.family_id != self.family_id):
+            return IMPOSSIBLE, OTHER_CUSTODY
         if line is not None:
             if line.family_id != self.family_id:
                 return IMPOSSIBLE, OTHER_HOUSEHOLD

@@ -111,7 +111,10 @@ class UnitRef(Output):
 class CellOut(Output):
     unit_id: uuid.UUID
     state: str = Field(description="not_offered, available, full, reserved, requested, waiting, "
-                                   "offered, refused, cancel_requested, other_household")
+                                   "offered, refused, cancel_requested, other_household "
+                                   "(booked by the child's other household), other_custody "
+                                   "(the other household's week under alternate weeks: not "
+                                   "bookable)")
     selected: bool
     outcome: str = Field(description="what a click gives now: accepted, requested, waiting, "
                                      "impossible")

@@ -33,8 +33,8 @@ from services.reservations import events
 from services.reservations.catalogue import repo as catalogue_repo
 from services.reservations.catalogue import service as catalogue
 from services.reservations.catalogue.views import PeriodInfo, period_info
-from services.reservations.households import repo as households_repo
-from services.reservations.households.service import CHILD_NOT_FOUND, Child
+from services.reservations.households import service as households
+from services.reservations.households.service import Child
 from services.reservations.planning import repo as planning_repo
 from services.reservations.planning.board import Board, Decision, decide
 from services.reservations.planning.service import board_cells, held_lines
@@ -117,8 +117,8 @@ async def preview(conn: Conn, *, family_id: uuid.UUID, body: SubmissionIn, now: 
     """The outcome each line would get now (nothing written, nothing locked)."""
     period = await catalogue.load_period(conn, body.period_id)
     wanted = await _wanted(conn, family_id, body, period)
-    children = await _children(conn, family_id, {c for c, _, _ in wanted} | {body.child_id},
-                               lock=False)
+    children = await households.children_of(
+        conn, family_id, [c for c, _, _ in wanted] + [body.child_id], lock=False)
     days = [day for _, _, day in wanted]
     cell_rows = await planning_repo.cells(conn, period.id, min(days), max(days))
     boards = await _boards(conn, family_id=family_id, period=period, children=children,
@@ -133,20 +133,6 @@ async def preview(conn: Conn, *, family_id: uuid.UUID, body: SubmissionIn, now: 
         PreviewLine(child_id=d.child_id, date=d.day, unit_id=d.unit_id,
                     unit_label=period.labels.get(d.unit_id, ""), outcome=d.outcome,
                     reason=d.reason, position=d.position) for d in decisions])
-
-
-async def _children(conn: Conn, family_id: uuid.UUID, ids: set[uuid.UUID], *, lock: bool
-                    ) -> dict[uuid.UUID, Child]:
-    """The children named, each a child of the family (else 404); locked when deciding."""
-    wanted = sorted(ids)
-    if lock:
-        rows = await households_repo.lock_children_of_family(conn, family_id, wanted)
-    else:
-        rows = [r for r in [await households_repo.child_of_family(conn, family_id, c)
-                            for c in wanted] if r is not None]
-    if len(rows) != len(wanted):
-        raise NotFound(CHILD_NOT_FOUND)
-    return {r["id"]: Child.of(r) for r in rows}
 
 
 async def submit(conn: Conn, *, family_id: uuid.UUID, body: SubmissionIn, actor_sub: str,
@@ -165,8 +151,8 @@ async def submit(conn: Conn, *, family_id: uuid.UUID, body: SubmissionIn, actor_
                                           reservation_id=replayed), False
         period = await catalogue.load_period(conn, body.period_id)
         wanted = await _wanted(conn, family_id, body, period)
-        children = await _children(conn, family_id,
-                                   {c for c, _, _ in wanted} | {body.child_id}, lock=True)
+        children = await households.children_of(
+            conn, family_id, [c for c, _, _ in wanted] + [body.child_id], lock=True)
         cell_rows = await places.lock_cells(
             conn, period.id, sorted({(u, d) for _, u, d in wanted}, key=lambda k: (k[0], k[1])))
         boards = await _boards(conn, family_id=family_id, period=period, children=children,
