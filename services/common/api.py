@@ -23,15 +23,20 @@ class ApiSpec:
     status: int
     tags: tuple[str, ...]
     auth: bool
+    # Other success answers of the same operation (staff's 200 where a parent's is 202…).
+    also: tuple[tuple[int, type[BaseModel] | None], ...] = ()
 
 
 def api(*, summary: str, body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-        status: int = 200, tags: tuple[str, ...] = (), auth: bool = True
+        status: int = 200, tags: tuple[str, ...] = (), auth: bool = True,
+        also: dict[int, type[BaseModel] | None] | None = None
         ) -> Callable[[Endpoint], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """Parse `body`/`query` with their models (passed as keyword arguments), serialise a
-    returned model with `status`, and record all of it for `/openapi.json`."""
-    spec = ApiSpec(summary, body, query, response, status, tags, auth)
+    returned model with `status`, and record all of it for `/openapi.json` (with `also`, status
+    → model: the other success answers the handler returns itself)."""
+    spec = ApiSpec(summary, body, query, response, status, tags, auth,
+                   tuple(sorted((also or {}).items(), key=lambda item: item[0])))
 
     def wrap(handler: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         @functools.wraps(handler)
@@ -72,7 +77,8 @@ def openapi_document(app: web.Application, *, title: str, version: str = "1") ->
         if spec is None or path is None or route.method == "HEAD":
             continue
         specs.append((path, route.method.lower(), spec))
-    models = {m for _, _, s in specs for m in (s.body, s.response) if m is not None}
+    models = {m for _, _, s in specs
+              for m in (s.body, s.response, *(model for _, model in s.also)) if m is not None}
     refs, schema = models_json_schema(
         [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
@@ -102,6 +108,7 @@ def openapi_document(app: web.Application, *, title: str, version: str = "1") ->
                 "schema": refs[(spec.response, "validation")]}}
         operation["responses"] = {
             str(spec.status): ok,
+            **{str(code): _answer(refs, model) for code, model in spec.also},
             "default": {"description": "Erreur", "content": {"application/problem+json": {
                 "schema": {"$ref": "#/components/schemas/Problem"}}}},
         }
@@ -124,6 +131,13 @@ def openapi_document(app: web.Application, *, title: str, version: str = "1") ->
                                            "bearerFormat": "JWT"}},
         },
     }
+
+
+def _answer(refs: dict[Any, Any], model: type[BaseModel] | None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": "OK"}
+    if model is not None:
+        answer["content"] = {"application/json": {"schema": refs[(model, "validation")]}}
+    return answer
 
 
 def _path_params(path: str) -> list[str]:

@@ -99,7 +99,7 @@ async def get_family(request: web.Request) -> FamilyOut:
 @before(family_access)
 @api(summary="Change the family file: a change request (202) for a parent, applied at once "
              "(200, the file) for staff", body=FamilyPatch, response=ChangeRequestOut,
-     status=202, tags=("families",))
+     status=202, also={200: FamilyOut}, tags=("families",))
 async def patch_family(request: web.Request, body: FamilyPatch) -> web.Response:
     access = family_access(request)
     version = if_match(request)
@@ -177,7 +177,7 @@ async def list_children(request: web.Request) -> ChildrenOut:
 @before(family_access)
 @api(summary="Add a child: a change request (202) for a parent, created at once (201) for "
              "staff", body=ChildCreate, response=ChangeRequestOut, status=202,
-     tags=("children",))
+     also={201: ChildOut}, tags=("children",))
 async def add_child(request: web.Request, body: ChildCreate) -> web.Response:
     access = family_access(request)
     async with connection(request) as conn:
@@ -207,7 +207,7 @@ async def get_child(request: web.Request) -> web.Response:
 @before(family_access)
 @api(summary="Change a child: a change request (202) for a parent, applied at once (200) for "
              "staff", body=ChildPatch, response=ChangeRequestOut, status=202,
-     tags=("children",))
+     also={200: ChildOut}, tags=("children",))
 async def patch_child(request: web.Request, body: ChildPatch) -> web.Response:
     access = family_access(request)
     child_id = path_uuid(request, "child_id")

@@ -18,3 +18,6 @@ async def test_every_route_is_documented(families: Families) -> None:
     assert patch["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/FamilyPatch"}
     assert "202" in patch["responses"]
+    # A staff edit is applied at once: its 200 and the file are documented too (issue 13).
+    assert patch["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/FamilyOut"}
