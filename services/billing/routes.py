@@ -5,8 +5,9 @@ from aiohttp import web
 from services.billing.documents.routes import routes as documents
 from services.billing.invoicing.routes import routes as invoicing
 from services.billing.payments.routes import routes as payments
+from services.billing.pes.routes import routes as pes
 
-SUBJECTS = [invoicing, documents, payments]
+SUBJECTS = [invoicing, documents, payments, pes]
 
 
 def setup_routes(app: web.Application) -> None:

@@ -1,8 +1,9 @@
 """Settings of the billing service (environment prefix `BILLING_`)."""
 
+import re
 from typing import Literal, Self
 
-from pydantic import model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -11,6 +12,19 @@ PAYFIP_PRODUCTION_URL = "https://www.payfip.gouv.fr"
 # Development and tests: the sandbox this service serves itself (never in production).
 SANDBOX_PATH = "/payfip-sandbox"
 DEVELOPMENT_NUMCLI = "000000"
+
+
+# Demo values of the PES export that look valid (a Luhn-valid SIRET); the real ones come from
+# the public accountant (trésorerie) with the budget's codes.
+DEMO_PES_SIRET = "20003065800013"
+
+
+class Imputation(BaseModel):
+    """Where a PES line is booked: the local product code Hélios maps to the national product
+    and the budget imputation (nature, fonction), and the ORMC line nature (588)."""
+
+    product_code: str = Field(pattern=r"^[0-9A-Za-z]{1,4}$")
+    nature: str = Field("588", pattern=r"^[0-9]{3}$")
 
 
 class Settings(ServiceSettings):
@@ -43,6 +57,19 @@ class Settings(ServiceSettings):
     # start a payment for about 15 minutes).
     payment_pending_block_minutes: int = 20
 
+    # PES V2 ORMC export to the public accountant (Hélios): the collectivité's SIRET (IdColl),
+    # its code (CodCol) and budget (CodBud, LibelleColBud), the accountant's post (IdPost), the
+    # object of each bordereau and the imputation of lines, per establishment name or default.
+    pes_siret: str = DEMO_PES_SIRET
+    pes_collectivity_code: str = "034"
+    pes_budget_code: str = "01"
+    pes_budget_label: str = "Service Jeunesse"
+    pes_post_id: str = "034012"
+    pes_object: str = "Service Jeunesse"
+    pes_imputation: Imputation = Imputation(product_code="70")
+    pes_imputations: dict[str, Imputation] = Field(default_factory=lambda: {
+        "Périscolaire école Jules Ferry": Imputation(product_code="71")})
+
     @model_validator(mode="after")
     def _checked(self) -> Self:
         if self.env == "production":
@@ -59,7 +86,25 @@ class Settings(ServiceSettings):
             raise ValueError("BILLING_PAYFIP_NUMCLI must be 6 digits")
         if not 1 <= self.due_days <= 366:
             raise ValueError("BILLING_DUE_DAYS must be between 1 and 366")
+        self._check_pes()
         return self
+
+    def _check_pes(self) -> None:
+        """The formats Hélios rejects a whole file for (PES V2 ORMC)."""
+        if not (re.fullmatch(r"[0-9]{14}", self.pes_siret) and luhn(self.pes_siret)):
+            raise ValueError("BILLING_PES_SIRET must be a SIRET (14 digits, Luhn key)")
+        if not re.fullmatch(r"[0-9]{3}", self.pes_collectivity_code):
+            raise ValueError("BILLING_PES_COLLECTIVITY_CODE must be 3 digits")
+        if not re.fullmatch(r"[0-9A-Z][0-9]", self.pes_budget_code):
+            raise ValueError("BILLING_PES_BUDGET_CODE must be 2 characters (e.g. 01)")
+        if not re.fullmatch(r"[0-9]{6,7}", self.pes_post_id):
+            raise ValueError("BILLING_PES_POST_ID must be the accountant's 6 or 7 digit code")
+        if not self.pes_budget_label.strip() or not self.pes_object.strip():
+            raise ValueError("BILLING_PES_BUDGET_LABEL and BILLING_PES_OBJECT are required")
+
+    def imputation(self, establishment_name: str) -> Imputation:
+        """The imputation of an establishment's lines: its own, else the default."""
+        return self.pes_imputations.get(establishment_name, self.pes_imputation)
 
     @property
     def serves_sandbox(self) -> bool:
@@ -81,3 +126,12 @@ class Settings(ServiceSettings):
         template = self.payment_return_url or (
             self.public_url.rstrip("/") + "/mon-compte/paiements/{payment_id}")
         return template.replace("{payment_id}", payment_id)
+
+
+def luhn(digits: str) -> bool:
+    """The Luhn key of a SIREN or SIRET."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0

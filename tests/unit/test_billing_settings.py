@@ -43,3 +43,24 @@ def test_development_talks_to_its_own_sandbox() -> None:
             if r.resource is not None and r.resource.canonical.startswith("/payfip-sandbox/")]
     assert settings.notify_url == "http://127.0.0.1:8080/paiement/payfip/notification"
     assert settings.return_url("abc") == "http://127.0.0.1:8080/mon-compte/paiements/abc"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"pes_siret": "20003065800014"}, "BILLING_PES_SIRET"),
+    ({"pes_siret": "2000306580001"}, "BILLING_PES_SIRET"),
+    ({"pes_collectivity_code": "34"}, "BILLING_PES_COLLECTIVITY_CODE"),
+    ({"pes_budget_code": "1"}, "BILLING_PES_BUDGET_CODE"),
+    ({"pes_post_id": "34A012"}, "BILLING_PES_POST_ID"),
+    ({"pes_imputation": {"product_code": "70661"}}, "product_code"),
+])
+def test_pes_codes_the_accountant_would_reject_stop_the_start(change: dict[str, object],
+                                                              message: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match=message):
+        Settings(**change)
+
+
+def test_pes_lines_take_their_establishments_imputation_or_the_default() -> None:
+    settings = Settings(pes_imputations={"Périscolaire": {"product_code": "71"}})
+
+    assert settings.imputation("Périscolaire").product_code == "71"
+    assert settings.imputation("Accueil de loisirs").product_code == "70"

@@ -22,7 +22,8 @@ from tests.support import TestTokens, eventually
 TOKENS = TestTokens()
 STAFF_SUB = "staff-" + uuid.uuid4().hex[:8]
 COUNTED_TABLES = ("tariffs", "invoices", "invoice_items", "credit_notes", "credit_note_items",
-                  "payments", "payment_allocations", "invoicing_runs", "documents", "outbox")
+                  "payments", "payment_allocations", "invoicing_runs", "documents", "outbox",
+                  "pes_batches", "pes_batch_invoices")
 _MONTHS = itertools.count()
 
 

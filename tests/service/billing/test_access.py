@@ -2,6 +2,7 @@
 send), staff routes 403 to a parent, 401 without a token. Route lists are checked against the
 live router, so a new route cannot escape these tests."""
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -58,6 +59,13 @@ STAFF_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/payments/{payment}/refund", {"reason": "Erreur"}),
     ("POST", "/families/{family}/payments/offline",
      {"method": "cash", "amount_cents": 100, "received_on": "2030-01-01"}),
+    ("GET", "/pes/preview?month=2030-01", None),
+    ("GET", "/pes/batches", None),
+    ("POST", "/pes/batches", {"month": "2030-01"}),
+    ("GET", "/pes/batches/{batch}", None),
+    ("GET", "/pes/batches/{batch}/file", None),
+    ("POST", "/pes/batches/{batch}/sent", None),
+    ("DELETE", "/pes/batches/{batch}", None),
 ]
 # Open to anyone by design (the kernel's, and the payment notification).
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
@@ -66,7 +74,7 @@ PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
 def canonical(path: str) -> str:
     names = {"{family}": "{family_id}", "{invoice}": "{invoice_id}", "{tariff}": "{tariff_id}",
              "{credit_note}": "{credit_note_id}", "{payment}": "{payment_id}",
-             "{child}": "{child_id}", "/2030/": "/{year}/"}
+             "{child}": "{child_id}", "{batch}": "{batch_id}", "/2030/": "/{year}/"}
     for short, long in names.items():
         path = path.replace(short, long)
     return path.split("?")[0]
@@ -91,7 +99,8 @@ async def other(billing: Billing) -> dict[str, str]:
                               json={"method": "cash", "amount_cents": 100,
                                     "received_on": "2030-01-01"})
     return {"family": str(family.id), "invoice": invoice["id"], "credit_note": note.body["id"],
-            "tariff": tariff["id"], "payment": paid.body["id"], "child": str(child.id)}
+            "tariff": tariff["id"], "payment": paid.body["id"], "child": str(child.id),
+            "batch": str(uuid.uuid4())}
 
 
 def filled(body: Any, ids: dict[str, str]) -> Any:
