@@ -50,7 +50,7 @@ GET_BATCH = f"SELECT {BATCH_COLUMNS} FROM pes_batches WHERE id = $1"
 LOCK_BATCH = GET_BATCH + " FOR UPDATE"
 GET_FILE = "SELECT filename, xml FROM pes_batches WHERE id = $1"
 DRAFT_OF_BUDGET = f"""
-SELECT {BATCH_COLUMNS} FROM pes_batches WHERE budget_code = $1 AND status = 'draft' FOR UPDATE
+SELECT {BATCH_COLUMNS} FROM pes_batches WHERE budget_code = $1 AND status = 'draft'
 """
 # Building serialises on one lock per budget: the sequence read below stays the last one.
 LOCK_BUDGET = "SELECT pg_advisory_xact_lock(hashtext('pes_batches:' || $1))"
@@ -125,6 +125,10 @@ async def get_file(conn: Conn, batch_id: uuid.UUID) -> asyncpg.Record | None:
 async def lock_budget(conn: Conn, budget_code: str) -> asyncpg.Record | None:
     """Serialise builders of the budget; its draft, if any (locked)."""
     await conn.execute(LOCK_BUDGET, budget_code)
+    return await conn.fetchrow(DRAFT_OF_BUDGET + " FOR UPDATE", budget_code)
+
+
+async def draft_of_budget(conn: Conn, budget_code: str) -> asyncpg.Record | None:
     return await conn.fetchrow(DRAFT_OF_BUDGET, budget_code)
 
 

@@ -143,9 +143,7 @@ async def preview(conn: Conn, *, settings: Settings, month: date) -> PesPreview:
 
 
 async def current_draft(conn: Conn, settings: Settings) -> PesBatchOut | None:
-    row = await conn.fetchrow(
-        f"SELECT {repo.BATCH_COLUMNS} FROM pes_batches WHERE budget_code = $1 "
-        "AND status = 'draft'", settings.pes_budget_code)
+    row = await repo.draft_of_budget(conn, settings.pes_budget_code)
     return batch_out(row) if row is not None else None
 
 
