@@ -11,7 +11,10 @@ from services.common.events.families import (
     Address,
     ChangeRequestDecided,
     ChildCreated,
+    ChildLinked,
+    ChildUnlinked,
     ChildUpdated,
+    Custody,
     FamilyCreated,
     FamilyUpdated,
 )
@@ -37,16 +40,54 @@ async def family_updated(conn: Conn, family: asyncpg.Record) -> None:
     ), producer=PRODUCER)
 
 
-async def child_changed(conn: Conn, child: asyncpg.Record, *, created: bool) -> None:
-    kind = ChildCreated if created else ChildUpdated
+def _custody(child: asyncpg.Record) -> Custody:
+    return Custody(pattern=child["custody_pattern"],
+                   even_weeks_family_id=child["even_weeks_family_id"])
+
+
+def _birth_date(child: asyncpg.Record) -> date:
     birth_date = child["birth_date"]
+    return birth_date if isinstance(birth_date, date) else date.fromisoformat(birth_date)
+
+
+async def child_changed(conn: Conn, child: asyncpg.Record, *, created: bool) -> None:
+    """The child's file, its households (its first household first) and custody."""
+    kind = ChildCreated if created else ChildUpdated
     await add_event(conn, kind(
         child_id=child["id"],
         family_id=child["family_id"],
         first_name=child["first_name"],
         last_name=child["last_name"],
-        birth_date=birth_date if isinstance(birth_date, date) else date.fromisoformat(birth_date),
+        birth_date=_birth_date(child),
         school_level=child["school_level"],
+        entity_version=child["version"],
+        family_ids=list(child["family_ids"]),
+        custody=_custody(child),
+    ), producer=PRODUCER)
+
+
+async def child_linked(conn: Conn, child: asyncpg.Record, *, family_id: uuid.UUID) -> None:
+    """`family_id`, the household linked, first among the child's households."""
+    await add_event(conn, ChildLinked(
+        child_id=child["id"],
+        family_id=family_id,
+        family_ids=[family_id, *(f for f in child["family_ids"] if f != family_id)],
+        first_name=child["first_name"],
+        last_name=child["last_name"],
+        birth_date=_birth_date(child),
+        school_level=child["school_level"],
+        custody=_custody(child),
+        entity_version=child["version"],
+    ), producer=PRODUCER)
+
+
+async def child_unlinked(conn: Conn, child: asyncpg.Record, *, family_id: uuid.UUID) -> None:
+    """`family_ids`: the households that remain (`family_id` is no longer one)."""
+    await add_event(conn, ChildUnlinked(
+        child_id=child["id"],
+        family_id=family_id,
+        family_ids=list(child["family_ids"]),
+        custody=_custody(child),
         entity_version=child["version"],
     ), producer=PRODUCER)
 

@@ -70,29 +70,42 @@ INSERT INTO contacts (family_id, kind, position, name, relationship, phone)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 CHILD_COLUMNS = """
-id, family_id, last_name, first_name, birth_date, sex, school, school_level, diet, diet_detail,
-allergies, pai, pai_details, doctor_name, doctor_phone, image_rights_consent,
-allowed_to_leave_alone, created_at, updated_at, version
+c.id, c.family_id, c.last_name, c.first_name, c.birth_date, c.sex, c.school, c.school_level,
+c.diet, c.diet_detail, c.allergies, c.pai, c.pai_details, c.doctor_name, c.doctor_phone,
+c.image_rights_consent, c.allowed_to_leave_alone, c.created_at, c.updated_at, c.version,
+c.custody_pattern, c.even_weeks_family_id,
+ARRAY(SELECT h.family_id FROM child_households h WHERE h.child_id = c.id
+      ORDER BY h.family_id <> c.family_id, h.slot) AS family_ids
+"""
+# A household's children: every child linked to it (separated parents: a child may be in two).
+IN_HOUSEHOLD = """
+EXISTS (SELECT 1 FROM child_households h WHERE h.child_id = c.id AND h.family_id = $1)
 """
 LIST_CHILDREN = f"""
-SELECT {CHILD_COLUMNS} FROM children WHERE family_id = $1 ORDER BY birth_date, first_name
+SELECT {CHILD_COLUMNS} FROM children c WHERE {IN_HOUSEHOLD}
+ORDER BY c.birth_date, c.first_name
 """
-GET_CHILD = f"SELECT {CHILD_COLUMNS} FROM children WHERE family_id = $1 AND id = $2"
-LOCK_CHILD = GET_CHILD + " FOR UPDATE"
-CHILDREN_BY_IDS = f"SELECT {CHILD_COLUMNS} FROM children WHERE id = ANY($1::uuid[])"
-INSERT_CHILD = f"""
+GET_CHILD = f"SELECT {CHILD_COLUMNS} FROM children c WHERE c.id = $2 AND {IN_HOUSEHOLD}"
+LOCK_CHILD = GET_CHILD + " FOR UPDATE OF c"
+CHILDREN_BY_IDS = f"SELECT {CHILD_COLUMNS} FROM children c WHERE c.id = ANY($1::uuid[])"
+CHILD_BY_ID = f"SELECT {CHILD_COLUMNS} FROM children c WHERE c.id = $1"
+LOCK_CHILD_BY_ID = CHILD_BY_ID + " FOR UPDATE OF c"
+INSERT_CHILD = """
 INSERT INTO children (id, family_id, last_name, first_name, birth_date, sex, school,
                       school_level, diet, diet_detail, allergies, pai, pai_details, doctor_name,
                       doctor_phone, image_rights_consent, allowed_to_leave_alone)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-RETURNING {CHILD_COLUMNS}
+"""
+INSERT_HOUSEHOLD = """
+INSERT INTO child_households (child_id, family_id, slot) VALUES ($1, $2, $3)
 """
 UPDATE_CHILD = f"""
-UPDATE children SET last_name = $3, first_name = $4, birth_date = $5, sex = $6, school = $7,
-       school_level = $8, diet = $9, diet_detail = $10, allergies = $11, pai = $12,
-       pai_details = $13, doctor_name = $14, doctor_phone = $15, image_rights_consent = $16,
-       allowed_to_leave_alone = $17, updated_at = now(), version = version + 1
-WHERE family_id = $1 AND id = $2
+UPDATE children AS c SET last_name = $3, first_name = $4, birth_date = $5, sex = $6,
+       school = $7, school_level = $8, diet = $9, diet_detail = $10, allergies = $11,
+       pai = $12, pai_details = $13, doctor_name = $14, doctor_phone = $15,
+       image_rights_consent = $16, allowed_to_leave_alone = $17, updated_at = now(),
+       version = c.version + 1
+WHERE c.id = $2 AND {IN_HOUSEHOLD}
 RETURNING {CHILD_COLUMNS}
 """
 
@@ -188,9 +201,18 @@ def _child_args(values: Values) -> list[Any]:
 
 async def insert_child(conn: Conn, child_id: uuid.UUID, family_id: uuid.UUID,
                        values: Values) -> asyncpg.Record:
-    row = await conn.fetchrow(INSERT_CHILD, child_id, family_id, *_child_args(values))
+    """The child's record and its first household."""
+    await conn.execute(INSERT_CHILD, child_id, family_id, *_child_args(values))
+    await conn.execute(INSERT_HOUSEHOLD, child_id, family_id, 1)
+    row = await child_by_id(conn, child_id)
     assert row is not None
     return row
+
+
+async def child_by_id(conn: Conn, child_id: uuid.UUID, *, lock: bool = False
+                      ) -> asyncpg.Record | None:
+    """A child whatever its households (staff use cases)."""
+    return await conn.fetchrow(LOCK_CHILD_BY_ID if lock else CHILD_BY_ID, child_id)
 
 
 async def update_child(conn: Conn, family_id: uuid.UUID, child_id: uuid.UUID,

@@ -17,7 +17,7 @@ from services.common.tokens import (
     require_staff,
 )
 from services.common.validation import path_uuid
-from services.families import change_requests, service
+from services.families import change_requests, households, service
 from services.families.accounts import refuse_staff_email
 from services.families.schemas import (
     AuditPage,
@@ -26,17 +26,23 @@ from services.families.schemas import (
     ChangeRequestOut,
     ChangeRequestPage,
     ChildCreate,
+    ChildHouseholds,
+    ChildLookup,
+    ChildMatches,
     ChildOut,
     ChildPatch,
     ChildrenOut,
+    CustodyIn,
     Decision,
     FamilyCreate,
     FamilyOut,
     FamilyPage,
     FamilyPatch,
     FamilySearch,
+    LinkChild,
     QfUpdate,
     QueueQuery,
+    UnlinkChild,
 )
 from services.families.service import Actor
 
@@ -222,6 +228,63 @@ async def patch_child(request: web.Request, body: ChildPatch) -> web.Response:
             conn, family_id=access.family_id, child_id=child_id, patch=body,
             actor=access.actor, version=version)
     return json_response(proposal, status=202)
+
+
+# ---- households (separated parents) ------------------------------------------------------
+
+@routes.get("/children")
+@before(staff_actor)
+@api(summary="Children of an exact identity (both names and the birth date), with their "
+             "households' names, to link one to another household (staff)",
+     query=ChildLookup, response=ChildMatches, tags=("households",))
+async def lookup_children(request: web.Request, query: ChildLookup) -> ChildMatches:
+    async with connection(request) as conn:
+        return await households.lookup(conn, query)
+
+
+@routes.post(FAMILY + "/linked-children")
+@before(family_access, staff_actor)
+@api(summary="Link an existing child to this household, its second (staff; audited)",
+     body=LinkChild, response=ChildOut, status=201, tags=("households",))
+async def link_child(request: web.Request, body: LinkChild) -> web.Response:
+    access = family_access(request)
+    async with connection(request) as conn:
+        child = await households.link_child(conn, family_id=access.family_id,
+                                            child_id=body.child_id, reason=body.reason,
+                                            actor=staff_actor(request))
+    return json_response(child, status=201)
+
+
+@routes.post(CHILD + "/unlinking")
+@before(family_access, staff_actor)
+@api(summary="Unlink the child from this household; it stays in its other one (staff; "
+             "audited)", body=UnlinkChild, response=ChildHouseholds, tags=("households",))
+async def unlink_child(request: web.Request, body: UnlinkChild) -> ChildHouseholds:
+    access = family_access(request)
+    async with connection(request) as conn:
+        return await households.unlink_child(conn, family_id=access.family_id,
+                                             child_id=path_uuid(request, "child_id"),
+                                             reason=body.reason, actor=staff_actor(request))
+
+
+@routes.get("/children/{child_id}/households")
+@before(staff_actor)
+@api(summary="The child's households side by side (names only), custody and history (staff)",
+     response=ChildHouseholds, tags=("households",))
+async def child_households(request: web.Request) -> ChildHouseholds:
+    async with connection(request) as conn:
+        return await households.read_households(conn, child_id=path_uuid(request, "child_id"))
+
+
+@routes.put("/children/{child_id}/custody")
+@before(staff_actor)
+@api(summary="Set the child's custody: free, or alternate weeks (staff; audited)",
+     body=CustodyIn, response=ChildHouseholds, tags=("households",))
+async def put_custody(request: web.Request, body: CustodyIn) -> ChildHouseholds:
+    async with connection(request) as conn:
+        return await households.set_custody(conn, child_id=path_uuid(request, "child_id"),
+                                            body=body, actor=staff_actor(request),
+                                            version=if_match(request))
 
 
 # ---- change requests and audit -------------------------------------------------------------

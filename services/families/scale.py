@@ -126,6 +126,12 @@ CROSS JOIN LATERAL (
            (current_date - 365 * 3 - floor(random() * 365 * 12)::int) AS birth_date
     FROM generate_series(1, s.children) AS n) AS c
 """
+# Each child in its family's household (the search text follows, in one statement).
+HOUSEHOLDS = """
+INSERT INTO child_households (child_id, family_id, slot, linked_at)
+SELECT c.id, c.family_id, 1, c.created_at
+FROM children c JOIN scale_families s ON s.id = c.family_id
+"""
 # Every other family has a change awaiting validation: a queue deep enough to page through.
 REQUESTS = """
 INSERT INTO change_requests (id, family_id, target, child_id, changes, created_by, created_at)
@@ -151,7 +157,8 @@ SELECT r.created_at, 'seed-scale', 'parent', 'change_request.submitted', r.famil
        'change_request', r.id, jsonb_build_object('target', 'family', 'changes', r.changes)
 FROM change_requests r JOIN scale_families s ON s.id = r.family_id
 """
-VACUUM = "VACUUM (ANALYZE) families, guardians, children, change_requests, audit_entries"
+VACUUM = ("VACUUM (ANALYZE) families, guardians, children, child_households, change_requests, "
+          "audit_entries")
 # Bulk loading, as PostgreSQL's manual advises (« Populating a Database »): the trigram indexes
 # are dropped for the load and built again after it, from their own definitions — much faster
 # than updating them row by row. The triggers stay: the database still writes the search text.
@@ -189,6 +196,7 @@ async def seed_scale(conn: Conn, *, families: int, seed: float = 0.42,
         await conn.execute(FAMILIES, codes, cities, GIRLS + BOYS, tag, STREETS)
         await conn.execute(GUARDIANS, GIRLS, BOYS)
         children = _count(await conn.execute(CHILDREN, GIRLS, BOYS, LEVELS))
+        await conn.execute(HOUSEHOLDS)
         requests = _count(await conn.execute(REQUESTS))
         audit = _count(await conn.execute(AUDIT))
         for index in indexes:

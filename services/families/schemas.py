@@ -16,6 +16,7 @@ from pydantic import (
 from services.families.fields import (
     BirthDate,
     Civility,
+    Comment,
     Diet,
     Email,
     Label,
@@ -404,3 +405,86 @@ class AuditPage(CursorPage):
 
 class ChangeRequestList(Output):
     items: list[ChangeRequestOut]
+
+
+# ---- households (separated parents) --------------------------------------------------------
+
+Reason = Annotated[Comment, StringConstraints(max_length=500)]
+
+
+class ChildLookup(Input):
+    """Staff look a child up by its exact identity before linking it (never by guessing):
+    both names (case and accents aside) and the exact birth date, all required."""
+
+    last_name: Name
+    first_name: Name
+    birth_date: BirthDate
+
+
+class LinkChild(Input):
+    child_id: uuid.UUID
+    reason: Reason
+
+
+class UnlinkChild(Input):
+    reason: Reason
+
+
+class CustodyIn(Input):
+    """« libre », or alternate weeks: the household given has the even ISO weeks."""
+
+    pattern: Literal["free", "alternate_weeks"]
+    even_weeks_family_id: uuid.UUID | None = None
+
+
+class HouseholdName(Output):
+    """A household as another one's staff page names it: its name, nothing private."""
+
+    family_id: uuid.UUID
+    name: str
+
+
+class ChildMatch(Output):
+    id: uuid.UUID
+    last_name: str
+    first_name: str
+    birth_date: date
+    households: list[HouseholdName]
+
+
+class ChildMatches(Output):
+    items: list[ChildMatch]
+
+
+class Household(HouseholdName):
+    linked_at: datetime
+
+
+class CustodyOut(Output):
+    pattern: Literal["free", "alternate_weeks"]
+    even_weeks_family_id: uuid.UUID | None
+
+
+class HouseholdLink(Output):
+    """One link or unlink of the child, as staff recorded it."""
+
+    at: datetime
+    action: Literal["linked", "unlinked"]
+    family_id: uuid.UUID
+    family_name: str | None
+    reason: str
+    actor_sub: str
+
+
+class ChildHouseholds(Output):
+    """The child's households side by side (names only: each keeps its own file), its custody
+    and the history of its links (staff)."""
+
+    child_id: uuid.UUID
+    last_name: str
+    first_name: str
+    birth_date: date
+    version: int
+    households: list[Household]
+    custody: CustodyOut
+    history: list[HouseholdLink]

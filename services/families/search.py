@@ -45,8 +45,9 @@ ALL_FAMILIES = Keyset("SELECT f.id, f.search_name FROM families f WHERE {keyset}
                       key=("f.search_name", "f.id"), types=(str, uuid.UUID))
 SUMMARIES = """
 SELECT f.id, f.name, f.email, f.postal_code, f.city, f.qf, f.search_name,
-       ARRAY(SELECT c.first_name || ' ' || c.last_name FROM children c
-             WHERE c.family_id = f.id ORDER BY c.birth_date, c.id) AS children,
+       ARRAY(SELECT c.first_name || ' ' || c.last_name
+             FROM child_households h JOIN children c ON c.id = h.child_id
+             WHERE h.family_id = f.id ORDER BY c.birth_date, c.id) AS children,
        (SELECT count(*) FROM change_requests r
         WHERE r.family_id = f.id AND r.state = 'pending') AS pending_requests
 FROM families f

@@ -103,7 +103,8 @@ async def read_children(conn: Conn, *, family_id: uuid.UUID, health: bool) -> Ch
     return ChildrenOut(
         items=[
             views.child_out(row, [p for p in pending if p["child_id"] == row["id"]
-                                  and p["target"] == "child"], health=health)
+                                  and p["target"] == "child"], health=health,
+                            household=family_id)
             for row in rows
         ],
         pending_children=[views.pending_child(p, health=health)
@@ -119,7 +120,7 @@ async def read_child(conn: Conn, *, family_id: uuid.UUID, child_id: uuid.UUID, h
     pending = await repo.pending_of_family(conn, family_id)
     return views.child_out(
         row, [p for p in pending if p["child_id"] == child_id and p["target"] == "child"],
-        health=health)
+        health=health, household=family_id)
 
 
 # ---- staff: creation and direct changes ----------------------------------------------------
@@ -188,7 +189,7 @@ async def create_child(conn: Conn, *, family_id: uuid.UUID, body: ChildCreate, a
         await audit(conn, actor, "child.created", family_id=family_id, target_type="child",
                     target_id=child_id, details={"values": values})
         await events.child_changed(conn, row, created=True)
-    return views.child_out(row, health=True)
+    return views.child_out(row, health=True, household=family_id)
 
 
 async def change_child(conn: Conn, *, family_id: uuid.UUID, child_id: uuid.UUID,
@@ -213,7 +214,7 @@ async def change_child(conn: Conn, *, family_id: uuid.UUID, child_id: uuid.UUID,
         pending = await repo.pending_of_family(conn, family_id)
     return views.child_out(
         row, [p for p in pending if p["child_id"] == child_id and p["target"] == "child"],
-        health=True)
+        health=True, household=family_id)
 
 
 async def set_qf(conn: Conn, *, family_id: uuid.UUID, body: QfUpdate, actor: Actor,

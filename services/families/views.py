@@ -1,5 +1,6 @@
 """Rows to answers: the file in force with its pending values, health data only when allowed."""
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,9 +60,13 @@ def family_out(row: asyncpg.Record, pending: Iterable[asyncpg.Record] = ()) -> F
 
 
 def child_out(row: asyncpg.Record, pending: Iterable[asyncpg.Record] = (), *,
-              health: bool) -> ChildOut | ChildPublicOut:
-    """The child for its family and staff (`health`), or without health data for others."""
+              health: bool, household: uuid.UUID | None = None) -> ChildOut | ChildPublicOut:
+    """The child for its family and staff (`health`), or without health data for others.
+    `family_id` is the household it is read through (`household`): a child of two households
+    never names the other one to a parent."""
     fields = {k: row[k] for k in ChildOut.model_fields if k != "pending"}
+    if household is not None:
+        fields["family_id"] = household
     proposed = pending_values(pending, health=health)
     if health:
         return ChildOut(**fields, pending=proposed)

@@ -27,6 +27,9 @@ FAMILY_ROUTES: list[tuple[str, str, Any]] = [
     ("PATCH", "/families/{family}/children/{child}", {"first_name": "Intrus"}),
     ("GET", "/families/{family}/change-requests", None),
     ("POST", "/families/{family}/change-requests/{request}/withdrawal", None),
+    ("POST", "/families/{family}/linked-children",
+     {"child_id": "00000000-0000-4000-8000-000000000000", "reason": "Garde alternée"}),
+    ("POST", "/families/{family}/children/{child}/unlinking", {"reason": "Erreur"}),
 ]
 # Routes for staff only (besides the QF, which is also under a family).
 STAFF_ROUTES: list[tuple[str, str, Any]] = [
@@ -39,6 +42,12 @@ STAFF_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/change-requests/{request}", None),
     ("POST", "/change-requests/{request}/decision", {"decision": "approve"}),
     ("GET", "/audit", None),
+    ("GET", "/children?last_name=Durand&first_name=In%C3%A8s&birth_date=2019-03-14", None),
+    ("POST", "/families/{family}/linked-children",
+     {"child_id": "00000000-0000-4000-8000-000000000000", "reason": "Garde alternée"}),
+    ("POST", "/families/{family}/children/{child}/unlinking", {"reason": "Erreur"}),
+    ("GET", "/children/{child}/households", None),
+    ("PUT", "/children/{child}/custody", {"pattern": "free"}),
 ]
 
 
@@ -110,7 +119,8 @@ async def test_staff_routes_answer_403_to_a_parent(
     before = await families.counts()
 
     answer = await families.call(method, path.format(family=own["family"], **{
-        "request": other["request"]}), headers=parent(own["family"]), json=body)
+        "request": other["request"], "child": own["child"]}), headers=parent(own["family"]),
+        json=body)
 
     assert answer.status == 403
     assert answer.body["type"] == "/problems/forbidden"

@@ -288,7 +288,8 @@ async def test_a_new_child_is_created_on_approval(families: Families, events: Ev
     assert created.data == {
         "child_id": request["child_id"], "family_id": family["id"], "first_name": "Noé",
         "last_name": "Durand", "birth_date": "2019-03-14", "school_level": "CP",
-        "entity_version": 1}
+        "entity_version": 1, "family_ids": [family["id"]],
+        "custody": {"pattern": "free", "even_weeks_family_id": None}}
     told = await events.wait_for("families.change_request_decided",
                                  change_request_id=request["id"])
     assert told.data["subject"] == "new_child"

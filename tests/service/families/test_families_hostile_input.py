@@ -105,9 +105,10 @@ async def test_every_query_refuses_a_nul_or_a_huge_number(families: Families,
             answer = await families.call(method, str(url), headers=staff())
 
             assert answer.status == 422, (method, url, answer.body)
-            assert answer.body["errors"][0]["message"] in (
+            # (A query with required fields also says they are missing.)
+            assert any(e["message"] in (
                 SINGLE_LINE, "Ce nombre est trop long.", "Ce champ doit être un nombre entier.",
-                "Ce champ n'est pas autorisé."), answer.body
+                "Ce champ n'est pas autorisé.") for e in answer.body["errors"]), answer.body
 
 
 async def test_searching_with_a_nul_is_a_french_422(families: Families) -> None:
