@@ -16,6 +16,7 @@ from gateway.security import cookies_middleware, csrf_middleware, headers_middle
 from gateway.session import REFRESHER, RefreshCoalescer
 from gateway.settings import Settings
 from gateway.templating import FILTERS
+from gateway.waiting_room import setup_waiting_room, waiting_room_middleware
 from services.common.web import base_app, verifier_context
 
 HERE = Path(__file__).parent
@@ -47,12 +48,15 @@ def create_app(*, settings: Settings | None = None) -> web.Application:
     app = base_app(
         settings,
         title="Portail Famille — API parents",
-        # Outermost first: headers and cookies land on every answer, errors included.
+        # Outermost first: headers and cookies land on every answer, errors included; a
+        # request that waits its turn costs nothing further (no form read for CSRF).
         middlewares=(headers_middleware, cookies_middleware, errors_middleware,
-                     csrf_middleware),
+                     waiting_room_middleware, csrf_middleware),
     )
     app[keys.SETTINGS] = settings
     app[REFRESHER] = RefreshCoalescer()
+    # Before `run` forks the workers: they share the one room.
+    setup_waiting_room(app)
     app.cleanup_ctx.append(verifier_context)
     app.cleanup_ctx.append(clients_context)
     setup_templates(app)

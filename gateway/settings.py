@@ -63,6 +63,14 @@ class Settings(CommonSettings):
         "portail est vérifiée par des contrôles automatiques (axe) sur toutes les pages "
         "parcourues par ses tests, sur un ordinateur et sur un téléphone.")
     accessibility_email: str = ""  # by default, the organisation's e-mail
+    # The waiting room (SPEC §7b, `waiting_room.py`): beyond `waiting_room_capacity` heavy
+    # requests in flight at once (dashboard, booking; all workers together), newcomers wait
+    # their turn on a page refreshing every `waiting_room_refresh_seconds`; once admitted, a
+    # parent passes for `waiting_room_admission_minutes`.
+    waiting_room: bool = True
+    waiting_room_capacity: int = Field(default=100, ge=1, le=100_000)
+    waiting_room_refresh_seconds: int = Field(default=5, ge=1, le=60)
+    waiting_room_admission_minutes: int = Field(default=10, ge=1, le=120)
 
     @model_validator(mode="after")
     def _secret_required_in_production(self) -> Self:

@@ -1,0 +1,52 @@
+"""A gateway whose heavy page and API call wait as long as a test says, for the waiting room's
+tests. `python -m tests.service.gateway.waiting_room_gateway` serves it from
+`GATEWAY_WORKERS` processes, each heavy request lasting `SLOW_SECONDS`."""
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from services.common.log import setup_logging
+from services.common.web import run
+
+SLOW_PAGE = "/mon-compte/reservations/essai-lent"
+SLOW_API = "/api/v1/reservations/essai-lent"
+PID_HEADER = "X-Worker-Pid"
+
+
+def slowed_gateway(settings: Settings, wait: Callable[[], Awaitable[None]]) -> web.Application:
+    """The real gateway plus two heavy routes that last until `wait()` returns."""
+    app = create_app(settings=settings)
+
+    async def page(request: web.Request) -> web.Response:
+        await wait()
+        return web.Response(text="servi")
+
+    async def api(request: web.Request) -> web.Response:
+        await wait()
+        return web.json_response({"servi": True})
+
+    async def tell_pid(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers[PID_HEADER] = str(os.getpid())
+
+    app.router.add_route("*", SLOW_PAGE, page)
+    app.router.add_route("*", SLOW_API, api)
+    app.on_response_prepare.append(tell_pid)
+    return app
+
+
+def main() -> int:
+    settings = Settings()
+    setup_logging(settings.service_name, settings.log_level)
+    seconds = float(os.environ.get("SLOW_SECONDS", "1"))
+    app = slowed_gateway(settings, lambda: asyncio.sleep(seconds))
+    return run(app, host=settings.host, port=settings.port, workers=settings.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
