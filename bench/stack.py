@@ -77,10 +77,10 @@ class Part:
     name: str
     port: int
     workers: int
+    process: asyncio.subprocess.Process | None = field(default=None, repr=False)
     # Its own database (None: the gateway has none), named after the stack's prefix.
     database: str | None = None
     log: Path = LOGS / "bench-part.log"
-    process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
