@@ -26,6 +26,8 @@ from services.common.errors import Problem
 
 TICKET_COOKIE = "pf_attente"
 ADMISSION_COOKIE = "pf_admission"
+# The visitor stopped the page's automatic refresh (`pages/waiting_room.py`).
+MANUAL_COOKIE = "pf_attente_manuelle"
 # API clients that keep no cookies send back the ticket they were given in this header.
 TICKET_HEADER = "X-Waiting-Room-Ticket"
 
@@ -268,6 +270,7 @@ def _waiting_answer(request: web.Request, room: Room, verdict: Verdict) -> web.R
         "refresh": refresh,
         "return_to": _return_to(request),
         "form_not_sent": request.method not in SAFE_METHODS,
+        "auto": MANUAL_COOKIE not in request.cookies,
     }
     response = render(request, "waiting_room.html", context)
     response.headers[TICKET_HEADER] = ticket

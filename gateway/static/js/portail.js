@@ -244,3 +244,18 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 }());
+
+// ---- The waiting room: the page comes back every few seconds ------------------------------------
+// Without this script a <noscript> refresh does the same; the parent may stop either (a form).
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var waiting = document.querySelector("[data-refresh][data-url]");
+    if (waiting) {
+      var seconds = parseInt(waiting.getAttribute("data-refresh"), 10) || 5;
+      window.setTimeout(function () {
+        window.location.replace(waiting.getAttribute("data-url"));
+      }, seconds * 1000);
+    }
+  });
+})();

@@ -22,16 +22,17 @@ from gateway.settings import Settings
 from gateway.waiting_room import ADMISSION_COOKIE, TICKET_COOKIE, TICKET_HEADER
 from tests.service.gateway.conftest import Browser, browser_session
 from tests.service.gateway.waiting_room_gateway import (
+    CAPACITY,
     PID_HEADER,
     SLOW_API,
     SLOW_PAGE,
+    room_settings,
     slowed_gateway,
 )
 from tests.support import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 POSITION = re.compile(r'class="waiting-position">(\d+)<')
-CAPACITY = 2
 
 
 @dataclass
@@ -52,18 +53,10 @@ class Room:
             gate.set()
 
 
-def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "env": "test", "log_level": "WARNING", "waiting_room": True,
-        "waiting_room_capacity": CAPACITY, "waiting_room_refresh_seconds": 1,
-        "auth_url": f"http://127.0.0.1:{free_port()}"}
-    return Settings(**{**values, **overrides})
-
-
 @pytest.fixture
 async def room() -> AsyncIterator[Room]:
     state = Room()
-    server = TestServer(slowed_gateway(settings(), state.wait), host="127.0.0.1")
+    server = TestServer(slowed_gateway(room_settings(), state.wait), host="127.0.0.1")
     await server.start_server()
     state.base = str(server.make_url("")).rstrip("/")
     try:
@@ -191,6 +184,25 @@ async def test_the_waiting_page_refreshes_itself_without_script_and_stays_light(
         assert '<meta http-equiv="refresh" content="1; url=/mon-compte">' in html
 
 
+async def test_the_parent_may_stop_the_automatic_refresh_and_keeps_the_place(
+        room: Room) -> None:
+    async with parents(room, CAPACITY + 2) as crowd:
+        await fill(room, crowd)
+        parent = crowd[-1]
+        resp, _ = await parent.post_form("/salle-d-attente/actualisation",
+                                         {"auto": "0", "retour": SLOW_PAGE}, page=SLOW_PAGE)
+        assert (resp.status, resp.headers["Location"]) == (303, SLOW_PAGE)
+        manual = await visit(room, parent)
+        assert manual.position == 2
+        assert 'http-equiv="refresh"' not in manual.html and "data-refresh" not in manual.html
+        assert "Actualiser automatiquement</button>" in manual.html
+        resp, _ = await parent.post_form("/salle-d-attente/actualisation",
+                                         {"auto": "1", "retour": "//ailleurs.example"},
+                                         page=SLOW_PAGE)
+        assert (resp.status, resp.headers["Location"]) == (303, "/mon-compte")
+        assert 'http-equiv="refresh"' in (await visit(room, parent)).html
+
+
 async def test_the_api_answers_503_with_retry_after_and_the_position(room: Room) -> None:
     async with parents(room, CAPACITY + 1) as crowd:
         await fill(room, crowd[:CAPACITY])
@@ -242,7 +254,7 @@ async def test_static_files_login_legal_pages_and_health_never_wait(room: Room) 
 async def test_the_room_is_off_unless_configured() -> None:
     assert Settings().waiting_room  # production and `make run`
     state = Room()
-    app = slowed_gateway(settings(waiting_room=False), state.wait)
+    app = slowed_gateway(room_settings(waiting_room=False), state.wait)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     state.base = str(server.make_url("")).rstrip("/")

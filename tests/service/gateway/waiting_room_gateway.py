@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -13,10 +14,21 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from services.common.log import setup_logging
 from services.common.web import run
+from tests.support import free_port
 
 SLOW_PAGE = "/mon-compte/reservations/essai-lent"
 SLOW_API = "/api/v1/reservations/essai-lent"
 PID_HEADER = "X-Worker-Pid"
+CAPACITY = 2
+
+
+def room_settings(**overrides: Any) -> Settings:
+    """The gateway alone (no service answers: none is asked), its waiting room on, small."""
+    values: dict[str, Any] = {
+        "env": "test", "log_level": "WARNING", "waiting_room": True,
+        "waiting_room_capacity": CAPACITY, "waiting_room_refresh_seconds": 1,
+        "auth_url": f"http://127.0.0.1:{free_port()}"}
+    return Settings(**{**values, **overrides})
 
 
 def slowed_gateway(settings: Settings, wait: Callable[[], Awaitable[None]]) -> web.Application:
