@@ -394,6 +394,38 @@ class FamiliesClient(Upstream):
         return _object(await self.call("PUT", f"/families/{family_id}/qf", token=token,
                                        json={"qf": qf, "comment": comment}))
 
+    # ---- households: a child in two of them (separated parents, staff) ----
+
+    async def lookup_children(self, token: str, *, last_name: str, first_name: str,
+                              birth_date: str) -> dict[str, Any]:
+        """`{items}`: children of this exact identity with their households' names. The
+        values go as typed, a blank one left out: the service says what is missing or wrong."""
+        typed = {"last_name": last_name, "first_name": first_name, "birth_date": birth_date}
+        return _object(await self.call("GET", "/children", token=token,
+                                       params={k: v for k, v in typed.items() if v}))
+
+    async def link_child(self, token: str, family_id: uuid.UUID, *, child_id: str,
+                         reason: str) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/families/{family_id}/linked-children",
+                                       token=token,
+                                       json={"child_id": child_id, "reason": reason}))
+
+    async def unlink_child(self, token: str, family_id: uuid.UUID, child_id: uuid.UUID, *,
+                           reason: str) -> dict[str, Any]:
+        return _object(await self.call(
+            "POST", f"/families/{family_id}/children/{child_id}/unlinking", token=token,
+            json={"reason": reason}))
+
+    async def child_households(self, token: str, child_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("GET", f"/children/{child_id}/households",
+                                       token=token))
+
+    async def set_custody(self, token: str, child_id: uuid.UUID, *, pattern: str,
+                          even_weeks_family_id: str | None) -> dict[str, Any]:
+        return _object(await self.call("PUT", f"/children/{child_id}/custody", token=token,
+                                       json={"pattern": pattern,
+                                             "even_weeks_family_id": even_weeks_family_id}))
+
     async def queue(self, token: str, *, family_id: uuid.UUID | None = None,
                     state: str = "pending", cursor: str | None = None, page_size: int = 20,
                     q: str | None = None, target: str | None = None,

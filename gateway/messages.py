@@ -37,6 +37,11 @@ FLASH.update({
         "La famille a été créée.",
         "Le parent va recevoir par e-mail une invitation à choisir son mot de passe.",),
     "qf_set": ("Le quotient familial a été enregistré.",),
+    "child_linked": ("L'enfant est rattaché à cette famille : son parent le voit dans « Mes "
+                     "enfants » et peut le réserver. Le rattachement est inscrit au journal.",),
+    "child_unlinked": ("L'enfant est détaché de ce foyer : il reste dans l'autre foyer. Le "
+                       "détachement est inscrit au journal.",),
+    "custody_set": ("La garde de l'enfant est enregistrée.",),
     "account_disabled": ("Le compte est désactivé : ses sessions sont fermées et il ne peut "
                          "plus se connecter.",),
     "account_enabled": ("Le compte est réactivé.",),

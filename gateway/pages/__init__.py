@@ -18,12 +18,13 @@ from gateway.pages import (
     staff_billing,
     staff_catalogue,
     staff_families,
+    staff_households,
     staff_reservations,
     waiting_room,
 )
 
 # Add an area's module here (its routes are registered in this order).
-AREAS = [account, dashboard, profile, family, children, staff, staff_families,
+AREAS = [account, dashboard, profile, family, children, staff, staff_families, staff_households,
          staff_reservations, staff_catalogue, reservations, reservations_list, billing,
          staff_billing, legal, waiting_room]
 
