@@ -131,17 +131,17 @@ class Upstream:
         return status, body
 
 
-    async def download(self, path: str, *, token: str, max_bytes: int = 20 * 1024 * 1024
-                       ) -> tuple[bytes, str]:
-        """A document (PDF) of the service and its file name, relayed as the service made it
-        (never rendered here); errors as `call` raises them."""
-        headers = {"Accept": f"application/pdf, {PROBLEM_JSON}",
+    async def download(self, path: str, *, token: str, max_bytes: int = 20 * 1024 * 1024,
+                       content_type: str = "application/pdf") -> tuple[bytes, str]:
+        """A document (PDF, or `content_type`) of the service and its file name, relayed as
+        the service made it (never rendered here); errors as `call` raises them."""
+        headers = {"Accept": f"{content_type}, {PROBLEM_JSON}",
                    "Authorization": f"Bearer {token}"}
         http = self.app[common_keys.HTTP]
         try:
             async with http.get(self.base_url + path, headers=headers,
                                 timeout=self.timeout) as resp:
-                if resp.status >= 400 or resp.content_type != "application/pdf":
+                if resp.status >= 400 or resp.content_type != content_type:
                     text = await resp.text()
                     status = resp.status
                 else:
@@ -731,6 +731,31 @@ class BillingClient(Upstream):
         prélèvement), validated at once."""
         return _object(await self.call("POST", self._family(family_id, "payments/offline"),
                                        token=token, json=body))
+
+    # ---- PES exports to the public accountant (staff) ----
+
+    async def pes_preview(self, token: str, *, month: str) -> dict[str, Any]:
+        """The pieces and totals a batch of the month would hold now, the invoices left out
+        (with the service's reason), the budget's draft and the month's batches."""
+        return _object(await self.call("GET", "/pes/preview", token=token,
+                                       params=_query(month=month)))
+
+    async def pes_prepare(self, token: str, *, month: str) -> dict[str, Any]:
+        return _object(await self.call("POST", "/pes/batches", token=token,
+                                       json={"month": month}))
+
+    async def pes_batch(self, token: str, batch_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("GET", f"/pes/batches/{batch_id}", token=token))
+
+    async def pes_file(self, token: str, batch_id: uuid.UUID) -> tuple[bytes, str]:
+        return await self.download(f"/pes/batches/{batch_id}/file", token=token,
+                                   content_type="application/xml")
+
+    async def pes_mark_sent(self, token: str, batch_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/pes/batches/{batch_id}/sent", token=token))
+
+    async def pes_drop(self, token: str, batch_id: uuid.UUID) -> None:
+        await self.call("DELETE", f"/pes/batches/{batch_id}", token=token)
 
 
 @dataclass(frozen=True)

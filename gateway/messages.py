@@ -292,6 +292,12 @@ FLASH.update({
                            "d'autant.",),
     "payment_recorded": ("Le règlement est enregistré et affecté aux factures. La famille en "
                          "est informée par e-mail.",),
+    "pes_prepared": ("Le fichier PES est prêt. Téléchargez-le, déposez-le auprès du comptable "
+                     "public, puis marquez-le comme envoyé.",),
+    "pes_sent": ("Le lot est marqué comme envoyé au comptable public : son fichier ne changera "
+                 "plus. Un prochain lot prendra le numéro suivant.",),
+    "pes_dropped": ("Le lot en préparation est abandonné : ses factures et son numéro iront au "
+                    "prochain lot.",),
 })
 
 # An invoice's state → (icon, label, explanation for the legend) (guide §10).

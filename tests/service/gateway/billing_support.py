@@ -93,4 +93,5 @@ async def counts(stack: Stack) -> dict[str, int]:
     """Rows of what the pages may write: nothing changes on a refused form."""
     async with billing_db(stack).acquire() as conn:
         return {t: await conn.fetchval(f"SELECT count(*) FROM {t}")
-                for t in ("invoices", "credit_notes", "payments", "invoicing_runs")}
+                for t in ("invoices", "credit_notes", "payments", "invoicing_runs",
+                          "pes_batches")}

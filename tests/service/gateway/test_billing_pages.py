@@ -338,7 +338,8 @@ async def test_another_family_s_invoice_payment_or_document_is_not_found_anywher
 
 async def test_every_route_asks_a_visitor_to_log_in(browser: Browser, stack: Stack) -> None:
     ids = {name: str(uuid.uuid4()) for name in ("invoice_id", "payment_id", "credit_note_id",
-                                                "child_id", "family_id")} | {"year": "2026"}
+                                                "child_id", "family_id", "batch_id")} | {
+        "year": "2026"}
     routes = routes_of(stack, PARENT_PAGES + PARENT_API) | staff_routes(stack)
     for method, route in sorted(routes):
         path = filled(route, ids)
@@ -358,7 +359,7 @@ async def test_staff_pages_are_refused_to_a_parent(browser: Browser, stack: Stac
                                                    family: Family) -> None:
     await logged_in(browser, family.login)
     ids = {"invoice_id": str(uuid.uuid4()), "credit_note_id": str(uuid.uuid4()),
-           "family_id": str(family.id)}
+           "family_id": str(family.id), "batch_id": str(uuid.uuid4())}
     routes = staff_routes(stack)
     assert len(routes) >= 9, routes
     for method, route in sorted(routes):
