@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from gateway import keys
 from gateway.render import PARENT_HOME, render, safe_next
@@ -22,6 +24,7 @@ from gateway.security import (
     signed,
     unsigned,
 )
+from services.common import keys as common_keys
 from services.common.errors import Problem
 
 TICKET_COOKIE = "pf_attente"
@@ -194,11 +197,30 @@ class Room:
 ROOM = web.AppKey("waiting_room", Room)
 
 
+class RoomMetrics(Collector):
+    """The room's state at each scrape (every worker sees the same shared figures)."""
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+
+    def collect(self) -> Any:
+        state = self.room.snapshot()
+        yield GaugeMetricFamily("gateway_waiting_room_waiting",
+                                "Tickets handed out and not called yet",
+                                value=state["issued"] - state["called"])
+        yield GaugeMetricFamily("gateway_waiting_room_in_flight",
+                                "Heavy requests being served", value=state["in_flight"])
+        yield GaugeMetricFamily("gateway_waiting_room_tickets",
+                                "Tickets handed out since the start", value=state["issued"])
+
+
 def setup_waiting_room(app: web.Application) -> None:
     settings = app[keys.SETTINGS]
     if settings.waiting_room:
-        app[ROOM] = Room(capacity=settings.waiting_room_capacity,
-                         refresh_seconds=settings.waiting_room_refresh_seconds)
+        room = Room(capacity=settings.waiting_room_capacity,
+                    refresh_seconds=settings.waiting_room_refresh_seconds)
+        app[ROOM] = room
+        app[common_keys.METRICS].register(RoomMetrics(room))
 
 
 # -- cookies --------------------------------------------------------------------------------------
@@ -260,7 +282,7 @@ def _waiting_answer(request: web.Request, room: Room, verdict: Verdict) -> web.R
         return Waiting(
             "Beaucoup de familles se connectent en même temps : vous êtes dans la file "
             f"d'attente, à la position {verdict.position}. Votre place est gardée : "
-            f"réessayez dans {refresh} secondes.",
+            f"réessayez dans {refresh} seconde{'s' if refresh > 1 else ''}.",
             retry_after=refresh, position=verdict.position,
             estimate_seconds=math.ceil(verdict.estimate), ticket=ticket,
         ).response(request.path)

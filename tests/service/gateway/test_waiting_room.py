@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
@@ -29,7 +30,7 @@ from tests.service.gateway.waiting_room_gateway import (
     room_settings,
     slowed_gateway,
 )
-from tests.support import eventually, free_port
+from tests.support import eventually, free_port, metrics_of
 
 ROOT = Path(__file__).resolve().parents[3]
 POSITION = re.compile(r'class="waiting-position">(\d+)<')
@@ -40,6 +41,7 @@ class Room:
     """The slowed gateway in this process: each heavy request waits until the test lets it go."""
 
     base: str = ""
+    app: web.Application | None = None
     held: list[asyncio.Event] = field(default_factory=list)
     requests: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -59,6 +61,7 @@ async def room() -> AsyncIterator[Room]:
     server = TestServer(slowed_gateway(room_settings(), state.wait), host="127.0.0.1")
     await server.start_server()
     state.base = str(server.make_url("")).rstrip("/")
+    state.app = server.app
     try:
         yield state
     finally:
@@ -112,6 +115,10 @@ async def test_a_crowd_waits_in_arrival_order_then_enters_one_by_one_in_that_ord
         waiting = arrivals[CAPACITY:]
         assert [v.status for v in waiting] == [200] * 18  # nobody gets an error
         assert [v.position for v in waiting] == list(range(1, 19))
+        assert room.app is not None
+        figures = await metrics_of(room.app)
+        assert "gateway_waiting_room_waiting 18.0" in figures
+        assert "gateway_waiting_room_in_flight 2.0" in figures
         line = list(range(CAPACITY, 20))  # who still waits, in arrival order
         entered: list[int] = []
         served = [v.inside for v in arrivals[:CAPACITY]]

@@ -25,7 +25,7 @@ CAPACITY = 2
 def room_settings(**overrides: Any) -> Settings:
     """The gateway alone (no service answers: none is asked), its waiting room on, small."""
     values: dict[str, Any] = {
-        "env": "test", "log_level": "WARNING", "waiting_room": True,
+        "env": "test", "log_level": "WARNING", "waiting_room": True, "metrics_port": 0,
         "waiting_room_capacity": CAPACITY, "waiting_room_refresh_seconds": 1,
         "auth_url": f"http://127.0.0.1:{free_port()}"}
     return Settings(**{**values, **overrides})
