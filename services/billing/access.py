@@ -41,3 +41,13 @@ def parent_access(request: web.Request) -> Access:
 
 def staff_actor(request: web.Request) -> str:
     return require_staff(request).sub
+
+
+def signer_access(request: web.Request) -> Access:
+    """The family's own parent only: a SEPA mandate is signed by the account holder's family
+    with the code sent to its login address."""
+    access = family_access(request)
+    if access.who.is_staff:
+        raise Forbidden("Seule la famille peut signer un mandat de prélèvement, depuis son "
+                        "espace du Portail Famille.")
+    return access

@@ -17,6 +17,7 @@ from services.billing.payments.poller import Poller
 from services.billing.payments.provider import ProviderRefused, ProviderUnavailable
 from services.billing.payments.service import Payments
 from services.billing.routes import setup_routes
+from services.billing.sepa.job import DebitJob
 from services.billing.settings import SANDBOX_PATH, Settings
 from services.common import keys as common_keys
 from services.common.web import add_consumers, service_app
@@ -35,6 +36,7 @@ def create_app(*, settings: Settings | None = None) -> web.Application:
         setup_sandbox(app, SANDBOX_PATH)
     app.cleanup_ctx.append(documents_context)
     app.cleanup_ctx.append(payments_context)
+    app.cleanup_ctx.append(debit_job_context)
     add_consumers(app, handlers)
     return app
 
@@ -67,6 +69,17 @@ async def payments_context(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await check
         await poller.stop()
+
+
+async def debit_job_context(app: web.Application) -> AsyncIterator[None]:
+    """The pre-notifications and settlements of SEPA debits, in the background."""
+    job = DebitJob(app[common_keys.DB], app[keys.SETTINGS])
+    app[keys.DEBIT_JOB] = job
+    await job.start()
+    try:
+        yield
+    finally:
+        await job.stop()
 
 
 async def check_provider(provider: PayfipProvider) -> None:

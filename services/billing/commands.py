@@ -12,6 +12,7 @@ from services.billing.invoicing import repo as invoicing_repo
 from services.billing.invoicing import run
 from services.billing.scale import generate, write
 from services.billing.seed import demo_tariffs, seed_demo
+from services.billing.sepa.debits import DebitTerms
 from services.billing.settings import Settings
 from services.common.db import database
 from services.common.settings import ServiceSettings
@@ -39,7 +40,7 @@ async def invoice_command(args: argparse.Namespace, settings: ServiceSettings) -
                               "unpriced_lines": sum(u.lines for u in plan.unpriced)}))
             return 0
         issued = await run.issue(conn, month=month, actor="command-line",
-                                 due_days=settings.due_days)
+                                 due_days=settings.due_days, terms=DebitTerms.of(settings))
     print(json.dumps({"month": args.month, "invoices": len(issued.invoices),
                       "credit_notes": len(issued.credit_notes),
                       "total_cents": issued.total_cents,

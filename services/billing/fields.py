@@ -1,7 +1,7 @@
 """Field types of billing inputs: bounded texts without control characters, money, months."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,11 @@ MAX_CENTS = 10_000_000
 def today() -> date:
     """Today in Europe/Paris, whatever the server's zone."""
     return datetime.now(PARIS).date()
+
+
+def month_end(month: date) -> date:
+    """The first day of the month after `month`'s."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _blank_to_none(value: Any) -> Any:

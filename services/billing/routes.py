@@ -6,8 +6,9 @@ from services.billing.documents.routes import routes as documents
 from services.billing.invoicing.routes import routes as invoicing
 from services.billing.payments.routes import routes as payments
 from services.billing.pes.routes import routes as pes
+from services.billing.sepa.routes import routes as direct_debit
 
-SUBJECTS = [invoicing, documents, payments, pes]
+SUBJECTS = [invoicing, documents, payments, pes, direct_debit]
 
 
 def setup_routes(app: web.Application) -> None:

@@ -12,6 +12,10 @@ PAYFIP_PRODUCTION_URL = "https://www.payfip.gouv.fr"
 # Development and tests: the sandbox this service serves itself (never in production).
 SANDBOX_PATH = "/payfip-sandbox"
 DEVELOPMENT_NUMCLI = "000000"
+# SEPA direct debit, development only: a valid-format ICS (« ZZZ »: test creditor) and the
+# account of a demo régie (valid check digits); production must set its own.
+DEVELOPMENT_ICS = "FR72ZZZ123456"
+DEVELOPMENT_CREDITOR_IBAN = "FR713000100064C347000000023"
 
 
 # Demo values of the PES export that look valid (a Luhn-valid SIRET); the real ones come from
@@ -56,6 +60,24 @@ class Settings(ServiceSettings):
     # A new online payment of an invoice waits this long behind a pending one (an idOp can
     # start a payment for about 15 minutes).
     payment_pending_block_minutes: int = 20
+    # SEPA direct debit: the creditor as the mandate and the bank file name it (its name,
+    # address, identifiant créancier SEPA, account and BIC), the days between the
+    # pre-notification and the debit (at least), the day of the month debits are made.
+    sepa_creditor_name: str = "Communauté de communes du Clermontais — service Jeunesse"
+    sepa_creditor_address: str = "20 avenue Raymond Lacombe, 34800 Clermont-l'Hérault"
+    sepa_ics: str = DEVELOPMENT_ICS
+    sepa_creditor_iban: str = DEVELOPMENT_CREDITOR_IBAN
+    sepa_creditor_bic: str = "BDFEFRPP"
+    sepa_prenotice_days: int = 14
+    sepa_debit_day: int = 10
+    # The one-time code that signs a mandate: its life, wrong entries allowed, the wait
+    # before another code is sent and how many codes one mandate may receive.
+    sepa_code_minutes: int = 10
+    sepa_code_attempts: int = 5
+    sepa_code_resend_seconds: int = 60
+    sepa_code_sends: int = 5
+    # How often the pre-notifications and the settlement of debits run.
+    sepa_job_seconds: float = 60.0
 
     # PES V2 ORMC export to the public accountant (Hélios): the collectivité's SIRET (IdColl),
     # its code (CodCol) and budget (CodBud, LibelleColBud), the accountant's post (IdPost), the
@@ -84,6 +106,16 @@ class Settings(ServiceSettings):
         if not (self.payfip_numcli.isascii() and self.payfip_numcli.isdigit()
                 and len(self.payfip_numcli) == 6):
             raise ValueError("BILLING_PAYFIP_NUMCLI must be 6 digits")
+        if self.env == "production" and (self.sepa_ics == DEVELOPMENT_ICS or
+                                          self.sepa_creditor_iban == DEVELOPMENT_CREDITOR_IBAN):
+            raise ValueError("BILLING_SEPA_ICS and BILLING_SEPA_CREDITOR_IBAN must be set in "
+                             "production")
+        if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{3}[A-Z0-9]{1,28}", self.sepa_ics):
+            raise ValueError("BILLING_SEPA_ICS is not an identifiant créancier SEPA")
+        if not 2 <= self.sepa_prenotice_days <= 60:
+            raise ValueError("BILLING_SEPA_PRENOTICE_DAYS must be between 2 and 60")
+        if not 1 <= self.sepa_debit_day <= 28:
+            raise ValueError("BILLING_SEPA_DEBIT_DAY must be between 1 and 28")
         if not 1 <= self.due_days <= 366:
             raise ValueError("BILLING_DUE_DAYS must be between 1 and 366")
         self._check_pes()

@@ -12,7 +12,15 @@ from services.common.events.auth import (
     PasswordChanged,
     PasswordResetRequested,
 )
-from services.common.events.billing import InvoiceIssued, PaymentFailed, PaymentSucceeded
+from services.common.events.billing import (
+    DebitPrenotified,
+    DebitRejected,
+    InvoiceIssued,
+    MandateCodeRequested,
+    MandateSigned,
+    PaymentFailed,
+    PaymentSucceeded,
+)
 from services.common.events.families import ChangeRequestDecided
 from services.common.events.reservations import (
     Cancelled,
@@ -155,6 +163,55 @@ def payment_failed(envelope: Envelope, renderer: Renderer) -> list[Mail]:
         "what_happened": FAILURES[event.reason],
         "invoices": [(i.number, euros(i.amount_cents)) for i in event.invoices],
         "link": page(renderer, ACCOUNT_PATH),
+    })]
+
+
+# ---- SEPA direct debit (never an IBAN in these mails, not even masked) ----------------------
+
+DIRECT_DEBIT_PATH = "/mon-compte/prelevement"
+
+
+def mandate_code(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = MandateCodeRequested.of(envelope)
+    return [Mail("family", event.email, "mandate_code", {
+        "code": event.code,
+        "rum": event.rum,
+        "validity": validity(envelope, event.expires_at),
+    })]
+
+
+def mandate_signed(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = MandateSigned.of(envelope)
+    return [Mail("family", event.email, "mandate_signed", {
+        "rum": event.rum,
+        "creditor": event.creditor_name,
+        "ics": event.ics,
+        "signed_on": datetime_label(event.signed_at),
+        "link": page(renderer, DIRECT_DEBIT_PATH),
+    })]
+
+
+def debit_prenotified(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = DebitPrenotified.of(envelope)
+    return [Mail("family", event.email, "debit_prenotice", {
+        "number": event.number,
+        "amount": euros(event.amount_cents),
+        "planned_on": day_label(event.planned_on),
+        "rum": event.rum,
+        "ics": event.ics,
+        "creditor": event.creditor_name,
+        "link": page(renderer, INVOICE_PATH.format(invoice_id=event.invoice_id)),
+    })]
+
+
+def debit_rejected(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    event = DebitRejected.of(envelope)
+    return [Mail("family", event.email, "debit_rejected", {
+        "number": event.number,
+        "amount": euros(event.amount_cents),
+        "reason": event.reason,
+        "code": event.return_code,
+        "link": page(renderer, INVOICE_PATH.format(invoice_id=event.invoice_id)),
     })]
 
 
@@ -307,6 +364,10 @@ COMPOSERS: dict[str, Composer] = {
     InvoiceIssued.TYPE: invoice_issued,
     PaymentSucceeded.TYPE: payment_succeeded,
     PaymentFailed.TYPE: payment_failed,
+    MandateCodeRequested.TYPE: mandate_code,
+    MandateSigned.TYPE: mandate_signed,
+    DebitPrenotified.TYPE: debit_prenotified,
+    DebitRejected.TYPE: debit_rejected,
     ReservationSubmitted.TYPE: reservation_submitted,
     LineDecided.TYPE: line_decided,
     WaitlistOffered.TYPE: waitlist_offered,

@@ -335,6 +335,9 @@ def write_environment(python_tag: str, infra_tag: str) -> None:
         "RABBITMQ_IMAGE": "portail-test/rabbitmq:3",
         # A client number of the DGFiP's test mode (nothing is paid from this stack).
         "BILLING_PAYFIP_NUMCLI": "123456",
+        "BILLING_SEPA_ICS": "FR19ZZZ654321",
+        "BILLING_SEPA_CREDITOR_IBAN": "FR7630004000310001234567865",
+        "BILLING_SEPA_CREDITOR_BIC": "BNPAFRPP",
         "BILLING_PAYFIP_SAISIE": "T",
     }
     (WORK / ".env").write_text("".join(f'{k}="{v}"\n' for k, v in values.items()))

@@ -7,7 +7,8 @@ from services.billing.app import create_app
 from services.billing.settings import Settings
 
 PRODUCTION = {"env": "production", "payfip_url": "https://www.payfip.gouv.fr",
-              "payfip_numcli": "123456", "payfip_saisie": "W"}
+              "payfip_numcli": "123456", "payfip_saisie": "W", "sepa_ics": "FR19ZZZ654321",
+              "sepa_creditor_iban": "FR7630004000310001234567865"}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -16,6 +17,9 @@ PRODUCTION = {"env": "production", "payfip_url": "https://www.payfip.gouv.fr",
     ({"payfip_url": "http://127.0.0.1:8084/payfip-sandbox"}, "BILLING_PAYFIP_URL"),
     ({"payfip_numcli": "000000"}, "BILLING_PAYFIP_NUMCLI must be set"),
     ({"payfip_numcli": "12345"}, "6 digits"),
+    ({"sepa_ics": "FR72ZZZ123456"}, "BILLING_SEPA_ICS"),
+    ({"sepa_creditor_iban": "FR713000100064C347000000023"}, "BILLING_SEPA_CREDITOR_IBAN"),
+    ({"sepa_ics": "pas un ICS"}, "identifiant créancier"),
 ])
 def test_production_refuses_the_sandbox_and_an_unset_payfip(change: dict[str, object],
                                                             message: str) -> None:

@@ -89,8 +89,11 @@ SELECT i.id, i.number, i.family_id, i.family_name, i.month, i.issued_at, i.due_d
        i.total_cents,
        COALESCE(c.credited, 0)::int AS credited_cents,
        COALESCE(p.paid, 0)::int AS paid_cents,
-       p.pending_since
+       p.pending_since,
+       dd.planned_on AS debit_planned_on, dd.state AS debit_state,
+       dd.return_code AS debit_return_code
 FROM invoices i
+LEFT JOIN debits dd ON dd.invoice_id = i.id
 LEFT JOIN LATERAL (SELECT sum(total_cents) AS credited FROM credit_notes
                    WHERE invoice_id = i.id) c ON true
 LEFT JOIN LATERAL (

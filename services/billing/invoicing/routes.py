@@ -21,6 +21,7 @@ from services.billing.invoicing.schemas import (
     TariffList,
     TariffOut,
 )
+from services.billing.sepa.debits import DebitTerms
 from services.common.api import api
 from services.common.routing import before, connection, if_match
 from services.common.validation import path_uuid
@@ -103,7 +104,8 @@ async def run_invoicing(request: web.Request, body: RunIn) -> RunOut:
     async with connection(request) as conn:
         return await service.run_invoicing(
             conn, month=body.month, actor=staff_actor(request),
-            due_days=request.app[keys.SETTINGS].due_days)
+            due_days=request.app[keys.SETTINGS].due_days,
+            terms=DebitTerms.of(request.app[keys.SETTINGS]))
 
 
 # ---- invoices and credit notes -----------------------------------------------------------

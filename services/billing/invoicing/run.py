@@ -16,10 +16,11 @@ from typing import Any
 import asyncpg
 
 from services.billing import repo as families_repo
-from services.billing.fields import PARIS
+from services.billing.fields import PARIS, month_end
 from services.billing.invoicing import numbering
 from services.billing.invoicing import repo as invoicing_repo
 from services.billing.invoicing.pricing import Price, Tariff, child_ranks, price, tariff_on
+from services.billing.sepa import debits as sepa_debits
 from services.common.db import Conn
 from services.common.events.billing import InvoiceIssued
 from services.common.outbox import add_events
@@ -121,10 +122,6 @@ class Plan:
         return sum(invoice.total_cents for invoice in self.invoices)
 
 
-def month_end(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 async def draft(conn: Conn, month: date) -> Plan:
     """What a run for `month` would issue now (reads only)."""
     lines = await conn.fetch(MONTH_LINES, month, month_end(month))
@@ -180,8 +177,10 @@ class Issued:
 
 
 async def issue(conn: Conn, *, month: date, actor: str, due_days: int,
-                now: datetime | None = None) -> Issued:
-    """Draft and issue the month's invoices and credit notes, all or nothing."""
+                now: datetime | None = None,
+                terms: sepa_debits.DebitTerms | None = None) -> Issued:
+    """Draft and issue the month's invoices and credit notes, all or nothing; the invoices of
+    families with an active SEPA mandate get their debit planned (`terms`)."""
     now = now or datetime.now(UTC)
     local_today = now.astimezone(PARIS).date()
     year = local_today.year
@@ -225,6 +224,9 @@ async def issue(conn: Conn, *, month: date, actor: str, due_days: int,
                                              columns=INVOICE_COLUMNS)
             await conn.copy_records_to_table("invoice_items", records=item_rows,
                                              columns=ITEM_COLUMNS)
+            await sepa_debits.plan(conn, [(r[0], r[4], r[9]) for r in invoice_rows],
+                                   issued_on=local_today,
+                                   terms=terms or sepa_debits.DebitTerms())
         credit_numbers = await issue_credits(conn, plan.credits, run_id=run_id, actor=actor,
                                              year=year, now=now)
         await add_events(conn, events, producer=PRODUCER)

@@ -177,6 +177,13 @@ class InvoicePayment(BaseModel):
     at: datetime
 
 
+class DirectDebitOfInvoice(BaseModel):
+    planned_on: date
+    state: Literal["planned", "batched", "paid", "rejected", "cancelled"]
+    return_code: str | None
+    return_label: str | None
+
+
 class InvoiceSummary(BaseModel):
     id: uuid.UUID
     number: str
@@ -194,6 +201,9 @@ class InvoiceSummary(BaseModel):
     # payment of it in progress).
     payable_online: bool
     payment_in_progress: bool
+    # Paid by SEPA direct debit: its planned day and state (« prélèvement le … »), the bank's
+    # R-code and its label when returned.
+    direct_debit: DirectDebitOfInvoice | None = None
 
 
 class InvoiceOut(InvoiceSummary):

@@ -29,6 +29,7 @@ from services.billing.invoicing.schemas import (
     Unpriced,
 )
 from services.billing.schemas import Address
+from services.billing.sepa.debits import DebitTerms
 from services.common.db import Conn
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.pagination import decode_cursor, encode_cursor, page
@@ -130,8 +131,9 @@ async def preview(conn: Conn, *, month: Any, cursor: str | None, limit: int) -> 
                   for u in plan.unpriced])
 
 
-async def run_invoicing(conn: Conn, *, month: Any, actor: str, due_days: int) -> RunOut:
-    issued = await run.issue(conn, month=month, actor=actor, due_days=due_days)
+async def run_invoicing(conn: Conn, *, month: Any, actor: str, due_days: int,
+                        terms: DebitTerms | None = None) -> RunOut:
+    issued = await run.issue(conn, month=month, actor=actor, due_days=due_days, terms=terms)
     log.info("invoicing run", extra={"month": month.isoformat(), "invoices": len(issued.invoices),
                                      "credit_notes": len(issued.credit_notes)})
     return RunOut(id=issued.run_id, month=month, invoices=len(issued.invoices),

@@ -6,12 +6,14 @@ from typing import Any
 
 from services.billing.invoicing.schemas import (
     CreditNoteOut,
+    DirectDebitOfInvoice,
     InvoiceState,
     InvoiceSummary,
     ItemOut,
     LineOut,
 )
 from services.billing.payments.bounds import online_amount_allowed
+from services.billing.sepa.schemas import RETURN_CODES
 
 # A database row (asyncpg.Record) or a dict with the same keys.
 Row = Any
@@ -47,7 +49,17 @@ def summary(row: Row, *, today: date, pending_after: datetime) -> InvoiceSummary
         payable_online=(state != "cancelled" and online_amount_allowed(due)
                         and not in_progress),
         payment_in_progress=in_progress,
+        direct_debit=direct_debit_of(row),
     )
+
+
+def direct_debit_of(row: Row) -> DirectDebitOfInvoice | None:
+    if row["debit_state"] is None or row["debit_state"] == "cancelled":
+        return None
+    code = row["debit_return_code"]
+    return DirectDebitOfInvoice(planned_on=row["debit_planned_on"], state=row["debit_state"],
+                                return_code=code, return_label=RETURN_CODES.get(code)
+                                if code else None)
 
 
 def child_name(row: Row) -> str:

@@ -71,3 +71,66 @@ class PaymentFailed(Event):
     amount_cents: int
     reason: Literal["refused", "abandoned", "expired"]
     invoices: list[SettledInvoice]
+
+
+# ---- SEPA direct debit: never an IBAN, not even masked (the mails need none) ----------------
+
+class MandateCodeRequested(Event):
+    """The one-time code that signs a SEPA mandate, e-mailed to the family's login address.
+    Only the notifier consumes it; the code is never logged."""
+
+    TYPE = "billing.mandate_code_requested"
+
+    mandate_id: uuid.UUID
+    family_id: uuid.UUID
+    email: str
+    rum: str
+    code: str
+    expires_at: datetime
+
+
+class MandateSigned(Event):
+    """A mandate was signed (or revoked): the family's confirmation."""
+
+    TYPE = "billing.mandate_signed"
+
+    mandate_id: uuid.UUID
+    family_id: uuid.UUID
+    email: str
+    rum: str
+    creditor_name: str
+    ics: str
+    signed_at: datetime
+
+
+class DebitPrenotified(Event):
+    """« Nous prélèverons … le … »: the pre-notification, at least the configured number of
+    days before the debit."""
+
+    TYPE = "billing.debit_prenotified"
+
+    debit_id: uuid.UUID
+    invoice_id: uuid.UUID
+    number: str
+    family_id: uuid.UUID
+    email: str
+    amount_cents: int
+    planned_on: date
+    rum: str
+    ics: str
+    creditor_name: str
+
+
+class DebitRejected(Event):
+    """The bank returned a debit (R-code and its French label): the invoice is to pay again."""
+
+    TYPE = "billing.debit_rejected"
+
+    debit_id: uuid.UUID
+    invoice_id: uuid.UUID
+    number: str
+    family_id: uuid.UUID
+    email: str
+    amount_cents: int
+    return_code: str
+    reason: str

@@ -15,7 +15,15 @@ from services.common.events.auth import (
     PasswordChanged,
     PasswordResetRequested,
 )
-from services.common.events.billing import InvoiceIssued, PaymentFailed, PaymentSucceeded
+from services.common.events.billing import (
+    DebitPrenotified,
+    DebitRejected,
+    InvoiceIssued,
+    MandateCodeRequested,
+    MandateSigned,
+    PaymentFailed,
+    PaymentSucceeded,
+)
 from services.common.events.families import (
     ChangeRequestDecided,
     ChildCreated,
@@ -48,7 +56,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
         PasswordResetRequested.TYPE, AccountInvited.TYPE, EmailChangeRequested.TYPE,
         PasswordChanged.TYPE, ChangeRequestDecided.TYPE, InvoiceIssued.TYPE,
         PaymentSucceeded.TYPE, PaymentFailed.TYPE, ReservationSubmitted.TYPE,
-        LineDecided.TYPE, WaitlistOffered.TYPE, Cancelled.TYPE,
+        LineDecided.TYPE, WaitlistOffered.TYPE, Cancelled.TYPE, MandateCodeRequested.TYPE,
+        MandateSigned.TYPE, DebitPrenotified.TYPE, DebitRejected.TYPE,
     ),
 }
 

@@ -20,7 +20,7 @@ async def billing() -> AsyncIterator[Billing]:
     settings = settings_for(
         Settings, service_name="billing_svc", database=f"test_{RUN}_billing_svc", port=port,
         public_url=f"http://127.0.0.1:{port}", payment_poll_seconds=0.2,
-        payment_first_check_seconds=0.0,
+        payment_first_check_seconds=0.0, sepa_job_seconds=3600.0,
         payment_notify_url=f"http://127.0.0.1:{port}/payfip/notifications")
     app = create_app(settings=settings)
     TOKENS.trust(app)

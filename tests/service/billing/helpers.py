@@ -23,7 +23,8 @@ TOKENS = TestTokens()
 STAFF_SUB = "staff-" + uuid.uuid4().hex[:8]
 COUNTED_TABLES = ("tariffs", "invoices", "invoice_items", "credit_notes", "credit_note_items",
                   "payments", "payment_allocations", "invoicing_runs", "documents", "outbox",
-                  "pes_batches", "pes_batch_invoices")
+                  "pes_batches", "pes_batch_invoices", "mandates", "mandate_codes", "debits",
+                  "debit_batches")
 _MONTHS = itertools.count()
 
 

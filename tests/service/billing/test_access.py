@@ -34,6 +34,12 @@ FAMILY_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/families/{family}/invoices/{invoice}/payments", {}),
     ("POST", "/families/{family}/payments/offline",
      {"method": "cash", "amount_cents": 100, "received_on": "2030-01-01"}),
+    ("GET", "/families/{family}/direct-debit", None),
+    ("POST", "/families/{family}/mandates",
+     {"holder": "Jean Martin", "iban": "FR1420041010050500013M02606"}),
+    ("POST", "/families/{family}/mandates/{mandate}/code", None),
+    ("POST", "/families/{family}/mandates/{mandate}/signature", {"code": "123456"}),
+    ("POST", "/families/{family}/mandates/{mandate}/revocation", None),
 ]
 # Staff only.
 STAFF_ROUTES: list[tuple[str, str, Any]] = [
@@ -66,6 +72,10 @@ STAFF_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/pes/batches/{batch}/file", None),
     ("POST", "/pes/batches/{batch}/sent", None),
     ("DELETE", "/pes/batches/{batch}", None),
+    ("GET", "/direct-debits?month=2030-01", None),
+    ("POST", "/direct-debits/batches", {"month": "2030-01"}),
+    ("GET", "/direct-debits/batches/{batch}/file", None),
+    ("POST", "/direct-debits/returns", {"invoice_number": "F-2030-000001", "code": "AM04"}),
 ]
 # Open to anyone by design (the kernel's, and the payment notification).
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
@@ -74,7 +84,8 @@ PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
 def canonical(path: str) -> str:
     names = {"{family}": "{family_id}", "{invoice}": "{invoice_id}", "{tariff}": "{tariff_id}",
              "{credit_note}": "{credit_note_id}", "{payment}": "{payment_id}",
-             "{child}": "{child_id}", "{batch}": "{batch_id}", "/2030/": "/{year}/"}
+             "{child}": "{child_id}", "{batch}": "{batch_id}", "/2030/": "/{year}/",
+             "{mandate}": "{mandate_id}"}
     for short, long in names.items():
         path = path.replace(short, long)
     return path.split("?")[0]
@@ -98,9 +109,14 @@ async def other(billing: Billing) -> dict[str, str]:
     paid = await billing.call("POST", f"/families/{family.id}/payments/offline", headers=staff(),
                               json={"method": "cash", "amount_cents": 100,
                                     "received_on": "2030-01-01"})
+    mandate = await billing.call("POST", f"/families/{family.id}/mandates",
+                                 headers=parent(family.id),
+                                 json={"holder": "Zoé Voisine",
+                                       "iban": "FR7630004000310001234567865"})
+    assert mandate.status == 201, mandate.body
     return {"family": str(family.id), "invoice": invoice["id"], "credit_note": note.body["id"],
             "tariff": tariff["id"], "payment": paid.body["id"], "child": str(child.id),
-            "batch": str(uuid.uuid4())}
+            "mandate": mandate.body["id"], "batch": str(uuid.uuid4())}
 
 
 def filled(body: Any, ids: dict[str, str]) -> Any:
@@ -148,7 +164,7 @@ async def test_another_familys_routes_answer_404_to_a_parent(
 
 @pytest.mark.parametrize(("method", "path", "body"), [
     r for r in FAMILY_ROUTES if "{invoice}" in str(r) or "{payment}" in r[1]
-    or "{credit_note}" in r[1]])
+    or "{credit_note}" in r[1] or "{mandate}" in r[1]])
 async def test_another_familys_ids_under_ones_own_family_are_404(
         billing: Billing, own: dict[str, str], other: dict[str, str], method: str, path: str,
         body: Any) -> None:
