@@ -691,6 +691,33 @@ class BillingClient(Upstream):
         return await self.download(
             self._family(family_id, f"tax-certificates/{year}/{child_id}/pdf"), token=token)
 
+    async def direct_debit(self, token: str, family_id: uuid.UUID) -> dict[str, Any]:
+        """`{active, pending, former, creditor}`: the family's SEPA mandates (IBAN masked)."""
+        return _object(await self.call("GET", self._family(family_id, "direct-debit"),
+                                       token=token))
+
+    async def create_mandate(self, token: str, family_id: uuid.UUID, *, holder: str, iban: str
+                             ) -> dict[str, Any]:
+        """A mandate awaiting its signature; billing e-mails the code that signs it."""
+        return _object(await self.call("POST", self._family(family_id, "mandates"),
+                                       token=token, json={"holder": holder, "iban": iban}))
+
+    async def resend_mandate_code(self, token: str, family_id: uuid.UUID,
+                                  mandate_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call(
+            "POST", self._family(family_id, f"mandates/{mandate_id}/code"), token=token))
+
+    async def sign_mandate(self, token: str, family_id: uuid.UUID, mandate_id: uuid.UUID, *,
+                           code: str) -> dict[str, Any]:
+        return _object(await self.call(
+            "POST", self._family(family_id, f"mandates/{mandate_id}/signature"), token=token,
+            json={"code": code}))
+
+    async def revoke_mandate(self, token: str, family_id: uuid.UUID, mandate_id: uuid.UUID
+                             ) -> dict[str, Any]:
+        return _object(await self.call(
+            "POST", self._family(family_id, f"mandates/{mandate_id}/revocation"), token=token))
+
     async def notify(self, idop: str) -> None:
         """PayFiP's notification, passed on: billing only asks PayFiP (no token needed)."""
         await self.call("POST", "/payfip/notifications", json={"idop": idop})
@@ -724,6 +751,25 @@ class BillingClient(Upstream):
         return _object(await self.call("POST", f"/invoices/{invoice_id}/credit-notes",
                                        token=token,
                                        json={"reason": reason, "item_ids": item_ids}))
+
+    async def month_debits(self, token: str, *, month: str) -> dict[str, Any]:
+        """A month's SEPA debits to check (IBAN masked), its batches and the return codes."""
+        return _object(await self.call("GET", "/direct-debits", token=token,
+                                       params={"month": month}))
+
+    async def build_debit_batch(self, token: str, *, month: str) -> dict[str, Any]:
+        return _object(await self.call("POST", "/direct-debits/batches", token=token,
+                                       json={"month": month}))
+
+    async def debit_batch_file(self, token: str, batch_id: uuid.UUID) -> tuple[bytes, str]:
+        """The batch's pain.008 file for the bank, as billing made it."""
+        return await self.download(f"/direct-debits/batches/{batch_id}/file", token=token,
+                                   content_type="application/xml")
+
+    async def record_debit_return(self, token: str, *, invoice_number: str, code: str
+                                  ) -> dict[str, Any]:
+        return _object(await self.call("POST", "/direct-debits/returns", token=token,
+                                       json={"invoice_number": invoice_number, "code": code}))
 
     async def record_payment(self, token: str, family_id: uuid.UUID, body: dict[str, Any]
                              ) -> dict[str, Any]:

@@ -38,6 +38,8 @@ class Dashboard(BaseModel):
     invoices: list[dict[str, Any]] = Field(default_factory=list)
     payments: list[dict[str, Any]] = Field(default_factory=list)
     tax_certificates: list[dict[str, Any]] = Field(default_factory=list)
+    # The family's SEPA direct debit (« Prélèvement automatique »): mandates, IBAN masked.
+    direct_debit: dict[str, Any] | None = None
     # Sections whose service could not answer just now.
     unavailable: list[str] = Field(default_factory=list)
 
@@ -84,12 +86,13 @@ async def _billing(clients: Clients, token: str, who: Principal) -> dict[str, An
     if who.family_id is None:
         return {}
     billing = clients.billing
-    invoices, payments, certificates = await asyncio.gather(
+    invoices, payments, certificates, direct_debit = await asyncio.gather(
         billing.invoices(token, who.family_id, limit=DASHBOARD_ITEMS),
         billing.payments(token, who.family_id, limit=DASHBOARD_ITEMS),
-        billing.tax_certificates(token, who.family_id))
+        billing.tax_certificates(token, who.family_id),
+        billing.direct_debit(token, who.family_id))
     return {"invoices": invoices["items"], "payments": payments["items"],
-            "tax_certificates": certificates}
+            "tax_certificates": certificates, "direct_debit": direct_debit}
 
 
 # How many invoices and payments the dashboard shows (the rest: « Toutes mes factures »).
@@ -100,7 +103,8 @@ SECTIONS: list[Section] = [
     Section("family", _family, {"family": None}),
     Section("children", _children, {"children": [], "pending_children": []}),
     Section("reservations", _reservations, {"reservations": []}),
-    Section("billing", _billing, {"invoices": [], "payments": [], "tax_certificates": []}),
+    Section("billing", _billing, {"invoices": [], "payments": [], "tax_certificates": [],
+                                  "direct_debit": None}),
 ]
 
 

@@ -355,3 +355,21 @@ REFUSAL_REASONS = {
     "incoherent": "Les informations données ne correspondent pas à celles de votre dossier.",
     "appel": "Merci de contacter le service pour effectuer cette modification.",
 }
+
+# ---- SEPA direct debit -------------------------------------------------------------------------
+
+FLASH.update({
+    "mandate_code_sent": ("Un code de signature vient de vous être envoyé par e-mail, à votre "
+                          "adresse de connexion. Saisissez-le ci-dessous pour signer le "
+                          "mandat.",),
+    "mandate_code_sent_again": ("Un nouveau code vient de vous être envoyé ; le précédent ne "
+                                "fonctionne plus.",),
+    "mandate_signed": ("Votre mandat de prélèvement est signé : vos prochaines factures seront "
+                       "prélevées automatiquement, après un avis par e-mail.",),
+    "debit_batch_built": ("Le lot de prélèvements est prêt : téléchargez son fichier pour la "
+                          "banque ci-dessous.",),
+    "debit_return_recorded": ("Le rejet est enregistré : la facture est de nouveau à régler et "
+                              "la famille en est informée par e-mail.",),
+    "mandate_revoked": ("Votre mandat est révoqué : aucun nouveau prélèvement ne sera fait. "
+                        "Vos factures restent à régler par un autre moyen.",),
+})

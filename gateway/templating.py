@@ -26,6 +26,15 @@ def french_date(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def numeric_date(value: Any) -> str:
+    """« 10/02/2040 » from a date or an ISO date (the bank's style, « prélèvement le … »)."""
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day:%d/%m/%Y}"
+
+
 def age(value: Any, *, today: date | None = None) -> str:
     """« 5 ans », « 1 an », « 8 mois » from a birth date (a date or an ISO string), today in
     Paris."""
@@ -168,6 +177,6 @@ def days_of(value: Any) -> str:
 
 
 FILTERS = {"euros": euros_of, "day_list": days_of, "capitalize_first": capitalize_first,
-           "french_date": french_date, "nowrap": nowrap,
+           "french_date": french_date, "nowrap": nowrap, "numeric_date": numeric_date,
            "age": age, "family_value": family_value, "long_day": long_day,
            "short_day": short_day, "month_label": month_label}

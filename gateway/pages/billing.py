@@ -20,7 +20,7 @@ from gateway.messages import (
     PAYMENT_STATES,
 )
 from gateway.pages.family import parent_family
-from gateway.render import PARENT_HOME, render
+from gateway.render import PARENT_HOME, Form, flash, read_form, redirect, render
 from gateway.session import upstream
 from services.common.errors import BadRequest, NotFound, Problem, Unauthorized
 
@@ -32,6 +32,9 @@ PAYMENTS = PARENT_HOME + "/paiements"
 PAYMENT = PAYMENTS + "/{payment_id}"
 CREDIT_NOTE_PDF = PARENT_HOME + "/avoirs/{credit_note_id}/pdf"
 TAX_CERTIFICATE = PARENT_HOME + "/attestations-fiscales/{year}/{child_id}"
+DIRECT_DEBIT = PARENT_HOME + "/prelevement"
+MANDATE = DIRECT_DEBIT + "/mandat/{mandate_id}"
+MANDATE_FIELDS = ("holder", "iban", "code")
 # Where PayFiP notifies (billing's `urlnotif`): public, no session, no CSRF.
 NOTIFICATION = "/paiement/payfip/notification"
 PARTIAL_HEADER = "X-Partial"
@@ -217,6 +220,82 @@ async def tax_certificate(request: web.Request) -> web.StreamResponse:
     pdf, name = await upstream(request, lambda t: billing.tax_certificate_pdf(
         t, family_id, int(year_text), child_id))
     return pdf_response(pdf, name)
+
+
+# ---- « Prélèvement automatique » (SEPA mandate) ------------------------------------------
+
+async def direct_debit_page(request: web.Request, family_id: uuid.UUID, *,
+                            form: Form | None = None, problem: Problem | None = None
+                            ) -> web.Response:
+    """The family's mandates as billing tells them (IBAN masked), the sign form or the code
+    entry, revocation."""
+    billing = request.app[keys.CLIENTS].billing
+    state = await upstream(request, lambda t: billing.direct_debit(t, family_id))
+    return render(request, "billing/direct_debit.html", {
+        "dd": state, "form": form or Form(), "replace": request.query.get("changer") == "1"},
+        problem=problem)
+
+
+@routes.get(DIRECT_DEBIT)
+async def direct_debit(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    return await direct_debit_page(request, family_id)
+
+
+async def mandate_action(request: web.Request, family_id: uuid.UUID, form: Form,
+                         act: Any, done: str) -> web.StreamResponse:
+    """Run `act(token)` with billing; its refusal shown on the page, else `done` flashed."""
+    try:
+        await upstream(request, act)
+    except (Unauthorized, NotFound):
+        raise
+    except Problem as problem:
+        form.fail(problem, MANDATE_FIELDS)
+        return await direct_debit_page(request, family_id, form=form, problem=problem)
+    flash(request, done)
+    return redirect(DIRECT_DEBIT)
+
+
+@routes.post(DIRECT_DEBIT + "/mandat")
+async def create_mandate(request: web.Request) -> web.StreamResponse:
+    """The holder and the IBAN: billing checks the IBAN, keeps the mandate awaiting its
+    signature and e-mails the code."""
+    family_id = await parent_family(request)
+    form = await read_form(request, "holder", "iban")
+    billing = request.app[keys.CLIENTS].billing
+    return await mandate_action(request, family_id, form, lambda t: billing.create_mandate(
+        t, family_id, holder=form.values["holder"], iban=form.values["iban"]),
+        "mandate_code_sent")
+
+
+@routes.post(MANDATE + "/code")
+async def resend_mandate_code(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    mandate_id = id_in(request, "mandate_id")
+    form = await read_form(request)
+    billing = request.app[keys.CLIENTS].billing
+    return await mandate_action(request, family_id, form, lambda t: billing.resend_mandate_code(
+        t, family_id, mandate_id), "mandate_code_sent_again")
+
+
+@routes.post(MANDATE + "/signature")
+async def sign_mandate(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    mandate_id = id_in(request, "mandate_id")
+    form = await read_form(request, "code")
+    billing = request.app[keys.CLIENTS].billing
+    return await mandate_action(request, family_id, form, lambda t: billing.sign_mandate(
+        t, family_id, mandate_id, code=form.values["code"]), "mandate_signed")
+
+
+@routes.post(MANDATE + "/revocation")
+async def revoke_mandate(request: web.Request) -> web.StreamResponse:
+    family_id = await parent_family(request)
+    mandate_id = id_in(request, "mandate_id")
+    form = await read_form(request)
+    billing = request.app[keys.CLIENTS].billing
+    return await mandate_action(request, family_id, form, lambda t: billing.revoke_mandate(
+        t, family_id, mandate_id), "mandate_revoked")
 
 
 # ---- PayFiP's notification ------------------------------------------------------------------

@@ -319,3 +319,99 @@ async def record_payment(request: web.Request) -> web.StreamResponse:
         return account_page(request, data, form, status=problem.status)
     flash(request, "payment_recorded")
     return redirect(f"{FAMILIES}/{family_id}/compte")
+
+
+# ---- SEPA direct debits (« Prélèvements ») ---------------------------------------------------
+
+DEBITS = STAFF_HOME + "/prelevements"
+DEBIT_FILE = DEBITS + "/lots/{batch_id}/fichier"
+RETURN_FIELDS = ("invoice_number", "code")
+
+
+def this_month() -> str:
+    return datetime.now(PARIS).date().strftime("%Y-%m")
+
+
+async def debits_page(request: web.Request, month: str, form: Form, *,
+                      status: int = 200) -> web.StreamResponse:
+    """The month's debits to check (IBAN masked), its batches and files, the returns form —
+    as billing tells them."""
+    billing = request.app[keys.CLIENTS].billing
+
+    async def load(token: str) -> T:
+        if form.errors.get("mois"):
+            return {"debits": None}
+        try:
+            return {"debits": await billing.month_debits(token, month=month)}
+        except Unauthorized:
+            raise
+        except ValidationFailed as problem:
+            problem.errors = [{**e, "field": "mois"} for e in problem.errors or []]
+            form.fail(problem, ("mois",))
+            return {"debits": None}
+
+    data = await staff_load(request, load)
+    return render_staff(request, "gestion/billing/debits.html", staff_context({
+        **data, "form": form, "month": month}),
+        status=422 if form.invalid and status == 200 else status)
+
+
+@routes.get(DEBITS)
+async def debits(request: web.Request) -> web.StreamResponse:
+    month = request.query.get("mois", "").strip() or this_month()
+    form = Form(values={"mois": month, "invoice_number": "", "code": ""})
+    if not MONTH.match(month):
+        form.add("mois", "Indiquez un mois au format AAAA-MM, par exemple 2027-07.", "Mois")
+    return await debits_page(request, month, form)
+
+
+@routes.post(DEBITS + "/lot")
+async def build_debit_batch(request: web.Request) -> web.StreamResponse:
+    """« Préparer le lot »: the month's pre-notified debits in a batch and its pain.008."""
+    await staff_session(request)
+    form = await read_form(request, "mois")
+    month = form.values["mois"].strip()
+    if not MONTH.match(month):
+        return redirect(DEBITS)
+    billing = request.app[keys.CLIENTS].billing
+    try:
+        await upstream(request, lambda t: billing.build_debit_batch(t, month=month))
+    except Unauthorized:
+        raise
+    except Problem as problem:
+        form.fail(problem, ())
+        return await debits_page(request, month, form, status=problem.status)
+    flash(request, "debit_batch_built")
+    return redirect(f"{DEBITS}?mois={month}")
+
+
+@routes.get(DEBIT_FILE)
+async def debit_batch_file(request: web.Request) -> web.StreamResponse:
+    """The batch's file for the bank, as billing made it (the only place with full IBANs)."""
+    await staff_session(request)
+    batch_id = uuid_in(request, "batch_id")
+    billing = request.app[keys.CLIENTS].billing
+    xml, name = await upstream(request, lambda t: billing.debit_batch_file(t, batch_id))
+    return web.Response(body=xml, content_type="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@routes.post(DEBITS + "/rejets")
+async def record_debit_return(request: web.Request) -> web.StreamResponse:
+    """A return from the bank: the invoice's number and the R-code."""
+    await staff_session(request)
+    form = await read_form(request, "mois", "invoice_number", "code")
+    month = form.values["mois"].strip()
+    month = month if MONTH.match(month) else this_month()
+    billing = request.app[keys.CLIENTS].billing
+    try:
+        await upstream(request, lambda t: billing.record_debit_return(
+            t, invoice_number=form.values["invoice_number"].strip(),
+            code=form.values["code"]))
+    except Unauthorized:
+        raise
+    except Problem as problem:
+        form.fail(problem, RETURN_FIELDS)
+        return await debits_page(request, month, form, status=problem.status)
+    flash(request, "debit_return_recorded")
+    return redirect(f"{DEBITS}?mois={month}")

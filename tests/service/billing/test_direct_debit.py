@@ -219,7 +219,7 @@ async def test_staff_cannot_sign_for_a_family(billing: Billing) -> None:
 
 async def test_a_new_mandate_replaces_the_active_one_and_takes_its_debits(
         billing: Billing) -> None:
-    family, first, invoice = await invoice_with_mandate(billing)
+    family, _, invoice = await invoice_with_mandate(billing)
 
     second = await signed(billing, family, OTHER_IBAN)
 
@@ -319,7 +319,7 @@ async def batched(billing: Billing) -> tuple[Family, dict[str, Any], dict[str, A
 
 
 async def test_the_batch_file_is_a_valid_pain008_with_the_debits(billing: Billing) -> None:
-    family, mandate, invoice, batch = await batched(billing)
+    _, mandate, invoice, batch = await batched(billing)
 
     answer = await billing.call("GET", f"/direct-debits/batches/{batch['id']}/file",
                                 headers=staff())
