@@ -88,6 +88,7 @@ class Portal:
     parents: list[Parent] = field(default_factory=list)
     # How many times a parent was told to wait in the gateway's waiting room.
     waited: int = 0
+    mail_up: bool = True
 
     def url(self, part: str, path: str = "") -> str:
         return self.parts.url(part) + path
@@ -245,11 +246,13 @@ class Portal:
     def stop_mail(self) -> None:
         """The mail server goes away: connections refused."""
         self.sink.stop()
+        self.mail_up = False
 
     def start_mail(self) -> None:
         """The mail server is back, on the same port and Maildir."""
         self.sink = MailSink(self.maildir, port=self.smtp_port)
         self.sink.start()
+        self.mail_up = True
 
     async def readiness(self, part: str) -> int:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
@@ -343,6 +346,7 @@ async def running_portal(name: str, tmp: Path, *, parents: int, days: int, capac
     (a test's proxies); `smtp_port` is where the notifier sends (default: the sink)."""
     maildir = tmp / "maildir"
     sink_port = free_port()
+    portal: Portal | None = None
     sink = MailSink(maildir, port=sink_port)
     sink.start()
     part_env = {**TEST_ENV, "NOTIFIER_SMTP_PORT": str(smtp_port or sink_port),
@@ -356,7 +360,10 @@ async def running_portal(name: str, tmp: Path, *, parents: int, days: int, capac
             await seed_parents(portal, parents)
             yield portal
     finally:
-        sink.stop()
+        if portal is None:
+            sink.stop()
+        elif portal.mail_up:  # the test may have left it stopped (or restarted it)
+            portal.sink.stop()
 
 
 def log_tail(portal: Portal, part: str, lines: int = 30) -> str:

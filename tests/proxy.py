@@ -4,6 +4,7 @@ whoever connects through it, and comes back on `restore()`."""
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -53,6 +54,15 @@ class TcpProxy:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._writers.difference_update((writer, up_writer))
+
+
+def via(url: str, proxy: TcpProxy) -> str:
+    """`url` (postgresql://, amqp://…) addressed to the proxy instead of its server, with the
+    same credentials, path and options."""
+    parts = urlsplit(url)
+    credentials, _, _ = parts.netloc.rpartition("@")
+    host = f"127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}" if credentials else host))
 
 
 @contextlib.asynccontextmanager
