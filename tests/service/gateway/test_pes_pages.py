@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from gateway.pages.staff_billing import last_month
 from services.billing.pes import structure
 from tests.e2e.stack import Stack
-from tests.service.gateway.billing_support import Billed, counts, invoiced
+from tests.service.gateway.billing_support import Billed, counts, demo_invoice, invoiced
 from tests.service.gateway.conftest import Browser
 from tests.service.gateway.family_support import (
     Family,
@@ -113,3 +114,32 @@ async def test_the_billing_pages_lead_to_the_export(agent: Browser) -> None:
     _, html = await agent.get("/gestion/facturation")
 
     assert f'href="{PES}"' in html
+
+
+async def test_the_demo_month_exports_as_after_make_run(agent: Browser, stack: Stack) -> None:
+    """The demo's issued invoice (last month, « Famille Martin ») is in the file an agent
+    prepares; abandoning the draft leaves the demo as seeded."""
+    invoice = await demo_invoice(stack)
+    month = last_month()
+    page = f"{PES}?mois={month}"
+    _, html = await agent.get(PES)
+    assert f'value="{month}"' in html  # the month proposed is last month
+
+    _, html = await agent.get(page)
+    assert "Famille Martin" in text_of(html) and invoice["number"] in text_of(html)
+    resp, _ = await agent.post_form(f"{PES}/preparation", {"mois": month}, page=page)
+    assert resp.status == 303
+    _, html = await agent.get(page)
+    batch_id = batch_of(html)
+    async with agent.http.get(agent.url(f"{PES}/lots/{batch_id}/fichier")) as resp:
+        xml = await resp.read()
+    assert structure.problems(xml) == []
+    assert b'<Nom V="MARTIN" />' in xml and b'<CP V="34800" />' in xml
+    assert f'<NumeroFacture V="{invoice["number"]}" />'.encode() in xml
+
+    resp, _ = await agent.post_form(f"{PES}/lots/{batch_id}/abandon", {"mois": month},
+                                    page=page)
+    assert resp.status == 303
+    _, html = await agent.get(page)
+    assert "Le lot en préparation est abandonné" in text_of(html)
+    assert "Préparer le fichier de" in text_of(html)
