@@ -17,7 +17,12 @@ from typing import BinaryIO
 
 import aiohttp
 
-from services.common.demo import DEMO_AGENT_EMAIL, DEMO_PARENT_EMAIL, DEMO_PASSWORD
+from services.common.demo import (
+    DEMO_AGENT_EMAIL,
+    DEMO_PARENT2_EMAIL,
+    DEMO_PARENT_EMAIL,
+    DEMO_PASSWORD,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "log"
@@ -144,8 +149,9 @@ def banner(parts: list[Part]) -> str:
         "  Worker processes       " + ", ".join(f"{p.name} {p.workers}" for p in parts)
         + " (<PART>_WORKERS)",
         "",
-        "Demo logins (password for both: " + DEMO_PASSWORD + ")",
+        "Demo logins (password for all: " + DEMO_PASSWORD + ")",
         f"  parent  {DEMO_PARENT_EMAIL}",
+        f"  parent  {DEMO_PARENT2_EMAIL} (second household: shares Hugo, alternate weeks)",
         f"  agent   {DEMO_AGENT_EMAIL}",
         "",
         "Logs in var/log/. Ctrl-C stops everything.",

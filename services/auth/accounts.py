@@ -299,13 +299,14 @@ def demo_account_id(email: str) -> uuid.UUID:
 
 
 async def seed_demo(ctx: AuthContext, pool: asyncpg.Pool) -> list[asyncpg.Record]:
-    """The demo parent and agent, active with the published demo password (exempt from the
-    policy: its hash is written directly). Safe to run again."""
+    """The demo parents (two households) and agent, active with the published demo password
+    (exempt from the policy: its hash is written directly). Safe to run again."""
     password_hash = await ctx.passwords.hash(demo.DEMO_PASSWORD)
     seeded = []
     async with pool.acquire() as conn, conn.transaction():
         for email, role, family_id in (
             (demo.DEMO_PARENT_EMAIL, "parent", demo.DEMO_FAMILY_ID),
+            (demo.DEMO_PARENT2_EMAIL, "parent", demo.DEMO_FAMILY2_ID),
             (demo.DEMO_AGENT_EMAIL, "staff", None),
         ):
             account = await repo.upsert_active_account(

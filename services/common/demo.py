@@ -7,6 +7,10 @@ import holidays
 
 DEMO_FAMILY_ID = uuid.UUID("5f1c0a2e-7d4b-4c61-9a53-0d6f2b8e4a11")
 DEMO_PARENT_EMAIL = "parent.demo@example.org"
+# The second household of separated parents (SPEC §7b): Hugo's father's, with its own account,
+# address and QF, sharing Hugo with the Martin family in alternate weeks.
+DEMO_FAMILY2_ID = uuid.UUID("5f1c0a2e-7d4b-4c61-9a53-0d6f2b8e4a12")
+DEMO_PARENT2_EMAIL = "parent2.demo@example.org"
 DEMO_AGENT_EMAIL = "agent.demo@example.org"
 DEMO_AGENT_NAME = "Sophie Agent (démo)"
 DEMO_PASSWORD = "demo-portail-2026"  # noqa: S105 - published demo password, development only

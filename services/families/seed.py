@@ -1,4 +1,5 @@
-"""Demo data (SPEC §9): the Martin family of Clermont-l'Hérault and its two children."""
+"""Demo data (SPEC §9): the Martin family of Clermont-l'Hérault and its two children, and the
+second household of Hugo's father in Lodève (separated parents, SPEC §7b), in alternate weeks."""
 
 import uuid
 from datetime import date
@@ -8,13 +9,15 @@ import asyncpg
 from services.common.demo import (
     DEMO_CHILD_HUGO_ID,
     DEMO_CHILD_LEA_ID,
+    DEMO_FAMILY2_ID,
     DEMO_FAMILY_ID,
+    DEMO_PARENT2_EMAIL,
     DEMO_PARENT_EMAIL,
     born,
 )
-from services.families import repo, service
+from services.families import households, repo, service
 from services.families.fields import today
-from services.families.schemas import ChildCreate, FamilyCreate
+from services.families.schemas import ChildCreate, CustodyIn, FamilyCreate
 
 SEED = service.Actor(sub="seed-demo", role="system")
 
@@ -66,15 +69,50 @@ def demo_children(on: date) -> list[tuple[uuid.UUID, ChildCreate]]:
     ]
 
 
+def demo_second_household() -> FamilyCreate:
+    """Hugo's father's household: its own address, phones, QF and contacts."""
+    return FamilyCreate.model_validate({
+        "name": "Famille Martin (Lodève)",
+        "email": DEMO_PARENT2_EMAIL,
+        "address": {"line1": "5 avenue de la Gare", "postal_code": "34700",
+                    "city": "Lodève"},
+        "phone_mobile": "06 55 44 33 22",
+        "caf_number": "7654321",
+        "qf": 940,
+        "guardians": [
+            {"civility": "Monsieur", "last_name": "Martin", "first_name": "Julien",
+             "relationship": "père", "phone_mobile": "06 55 44 33 22",
+             "email": DEMO_PARENT2_EMAIL, "employer": "Cave coopérative du Salagou"},
+        ],
+        "emergency_contacts": [
+            {"name": "Paul Martin", "relationship": "grand-père", "phone": "06 77 88 99 00"},
+        ],
+    })
+
+
 async def seed_demo(pool: asyncpg.Pool) -> bool:
-    """Create the demo family once; False when it already exists. Its events (family_created,
-    family_updated, child_created) wait in the outbox until the service relays them."""
+    """Create the demo families once; False when they already exist. Their events
+    (family_created, family_updated, child_created, child_linked…) wait in the outbox until
+    the service relays them."""
+    created = False
     async with pool.acquire() as conn, conn.transaction():
-        if await repo.get_family(conn, DEMO_FAMILY_ID, lock=True) is not None:
-            return False
-        await service.create_family(conn, body=demo_family(), actor=SEED,
-                                    family_id=DEMO_FAMILY_ID)
-        for child_id, child in demo_children(today()):
-            await service.create_child(conn, family_id=DEMO_FAMILY_ID, body=child, actor=SEED,
-                                       child_id=child_id)
-    return True
+        if await repo.get_family(conn, DEMO_FAMILY_ID, lock=True) is None:
+            await service.create_family(conn, body=demo_family(), actor=SEED,
+                                        family_id=DEMO_FAMILY_ID)
+            for child_id, child in demo_children(today()):
+                await service.create_child(conn, family_id=DEMO_FAMILY_ID, body=child,
+                                           actor=SEED, child_id=child_id)
+            created = True
+        if await repo.get_family(conn, DEMO_FAMILY2_ID) is None:
+            await service.create_family(conn, body=demo_second_household(), actor=SEED,
+                                        family_id=DEMO_FAMILY2_ID)
+            await households.link_child(conn, family_id=DEMO_FAMILY2_ID,
+                                        child_id=DEMO_CHILD_HUGO_ID,
+                                        reason="Démo : résidence alternée de Hugo",
+                                        actor=SEED)
+            # Even ISO weeks with his mother (the Martin family), odd ones in Lodève.
+            await households.set_custody(conn, child_id=DEMO_CHILD_HUGO_ID, actor=SEED,
+                                         body=CustodyIn(pattern="alternate_weeks",
+                                                        even_weeks_family_id=DEMO_FAMILY_ID))
+            created = True
+    return created

@@ -54,6 +54,13 @@ async def test_seed_demo_makes_the_demo_logins_work_even_over_an_invitation(auth
     assert claims(agent)["role"] == "staff"
 
 
+async def test_seed_demo_makes_the_second_households_parent(auth: Auth) -> None:
+    assert (await run(auth, "seed-demo"))[0] == 0
+    parent2 = await auth.login(demo.DEMO_PARENT2_EMAIL, demo.DEMO_PASSWORD)
+    assert claims(parent2)["role"] == "parent"
+    assert claims(parent2)["family_id"] == str(demo.DEMO_FAMILY2_ID)
+
+
 async def test_seed_demo_can_run_again(auth: Auth) -> None:
     assert (await run(auth, "seed-demo"))[0] == 0
     assert (await run(auth, "seed-demo"))[0] == 0

@@ -9,12 +9,14 @@ from datetime import date
 from services.common.demo import (
     DEMO_CHILD_HUGO_ID,
     DEMO_CHILD_LEA_ID,
+    DEMO_FAMILY2_ID,
     DEMO_FAMILY_ID,
+    DEMO_PARENT2_EMAIL,
     DEMO_PARENT_EMAIL,
 )
 from services.families.fields import today
 from services.families.seed import seed_demo
-from tests.service.families.helpers import EventLog, Families, parent
+from tests.service.families.helpers import EventLog, Families, parent, staff
 from tests.support import NAMESPACE, RUN
 
 
@@ -49,6 +51,27 @@ async def test_the_demo_family_is_seeded_once_with_its_children_and_events(
     for child_id in (DEMO_CHILD_LEA_ID, DEMO_CHILD_HUGO_ID):
         await events.wait_for("families.child_created", child_id=child_id)
     assert len(events.of("families.family_created", family_id=DEMO_FAMILY_ID)) == 1
+
+
+async def test_the_demo_second_household_shares_hugo_in_alternate_weeks(
+        families: Families, events: EventLog) -> None:
+    await seed_demo(families.db)
+
+    second = (await families.call("GET", f"/families/{DEMO_FAMILY2_ID}",
+                                  headers=parent(DEMO_FAMILY2_ID))).body
+    assert (second["email"], second["address"]["city"], second["qf"]) == (
+        DEMO_PARENT2_EMAIL, "Lodève", 940)
+    children = (await families.call("GET", f"/families/{DEMO_FAMILY2_ID}/children",
+                                    headers=parent(DEMO_FAMILY2_ID))).body["items"]
+    assert [c["id"] for c in children] == [str(DEMO_CHILD_HUGO_ID)]
+    view = (await families.call("GET", f"/children/{DEMO_CHILD_HUGO_ID}/households",
+                                headers=staff())).body
+    assert [h["family_id"] for h in view["households"]] == [str(DEMO_FAMILY_ID),
+                                                            str(DEMO_FAMILY2_ID)]
+    assert view["custody"] == {"pattern": "alternate_weeks",
+                               "even_weeks_family_id": str(DEMO_FAMILY_ID)}
+    linked = await events.wait_for("families.child_linked", child_id=DEMO_CHILD_HUGO_ID)
+    assert linked.data["family_ids"] == [str(DEMO_FAMILY2_ID), str(DEMO_FAMILY_ID)]
 
 
 async def test_the_seed_command_is_idempotent() -> None:
