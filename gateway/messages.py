@@ -179,6 +179,7 @@ CELL_STATES: dict[str, str] = {
     "refused": "Refusé",
     "cancel_requested": "Annulation demandée",
     "other_household": "Réservé par l'autre foyer",
+    "other_custody": "Garde de l'autre parent",
 }
 # What a click gives (or what a selected cell will give) → (icon, words in the cell).
 OUTCOMES: dict[str, tuple[str, str]] = {
@@ -203,6 +204,9 @@ PLANNING_LEGEND: tuple[tuple[str, str], ...] = (
     ("cancel", "Annulation demandée : l'annulation attend la décision du service"),
     ("full", "Complet : plus de place ce jour-là"),
     ("cancel", "Fermé : l'unité n'est pas proposée ce jour-là"),
+    ("info", "Réservé par l'autre foyer : l'autre parent de l'enfant a déjà réservé ce jour"),
+    ("custody", "Garde de l'autre parent : en semaines alternées, ce jour est dans une semaine "
+                "de l'autre parent ; c'est à lui de le réserver"),
     ("info", "« jusqu'au … » : dernier jour pour réserver ou annuler cette case"),
 )
 # The words of the flow, for a reservation and for a cancellation request (guide §7, §9).

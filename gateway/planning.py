@@ -26,7 +26,7 @@ CANCEL_OUTCOMES: dict[str, tuple[str, str]] = {
 STATE_ICONS = {
     "reserved": "success", "requested": "pending", "waiting": "waiting", "offered": "offer",
     "refused": "refused", "cancel_requested": "cancel", "full": "full",
-    "other_household": "info",
+    "other_household": "info", "other_custody": "custody",
 }
 
 

@@ -64,7 +64,9 @@ class Periods(_Answer):
 
 class Planning(_Answer):
     """One month: `days: [{date, offered, cells: [{unit_id, state, selected, outcome, reason,
-    position, deadline}]}]`, with `units`, `months`, `previous_month`, `next_month`."""
+    position, deadline}]}]`, with `units`, `months`, `previous_month`, `next_month`. A child of
+    two households: `other_household` is a day the other household booked, `other_custody` a
+    day of its weeks under alternate weeks (« garde de l'autre parent », not bookable)."""
 
     month: str
     units: list[dict[str, Any]]

@@ -3,6 +3,7 @@ page's weight for a full month — from answers shaped as the reservations contr
 
 import uuid
 from datetime import date, timedelta
+from html import unescape
 from typing import Any
 
 import jinja2
@@ -158,3 +159,22 @@ def test_a_full_month_of_four_units_weighs_far_less_than_100_kb() -> None:
     html = render_planning(month(date(2027, 7, 1), weeks=5, selected=True))
     assert html.count('aria-pressed="true"') == 25 * 4
     assert len(html.encode()) < 60_000
+
+
+def test_a_day_of_the_other_parents_custody_is_marked_no_button_and_in_the_legend() -> None:
+    # Separated parents (issue 11): the service marks the other household's weeks.
+    planning = month(date(2027, 7, 5), weeks=2)
+    reason = "Ce jour relève de la garde de l'autre parent (semaines alternées)."
+    for day in planning["days"][7:12]:  # the second week (ISO week 28, even)
+        day["cells"] = [cell(u, state="other_custody", outcome="impossible", reason=reason)
+                        for u in UNITS]
+    view = planning_view(planning, kind="book")
+
+    marked = view.weeks[1].days[0].cells[0]
+    assert (marked.text, marked.icon, marked.actionable) == (
+        "Garde de l'autre parent", "custody", False)
+    assert view.weeks[0].days[0].cells[0].actionable
+    html = render_planning(planning)
+    assert html.count('<td class="c c--other_custody">') == 5 * 4
+    assert "Garde de l'autre parent : en semaines alternées" in unescape(html)  # the legend
+    assert 'src="/static/icons/custody.svg"' in html
