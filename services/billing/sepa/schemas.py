@@ -38,8 +38,8 @@ class MandateIn(Input):
 
 
 class CodeIn(Input):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                           max_length=12)]
+    # Empty is refused by the use case once the mandate is found (another family's: 404).
+    code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)]
 
 
 class MandateOut(BaseModel):

@@ -170,6 +170,9 @@ async def sign(conn: Conn, *, family_id: uuid.UUID, mandate_id: uuid.UUID, body:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"mandate:{family_id}")
         row = await pending_mandate(conn, mandate_id, family_id)
+        if not body.code:
+            raise ValidationFailed(errors=[{"field": "code",
+                                            "message": "Saisissez le code reçu par e-mail."}])
         code = await repo.lock_code(conn, mandate_id)
         if code is None or code["expires_at"] <= now:
             raise Conflict("Ce code a expiré. Demandez un nouveau code.")

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from services.billing import keys as billing_keys
+from services.billing.sepa import service as direct_debit
+from services.billing.sepa.schemas import MandateIn
 from services.common.demo import DEMO_FAMILY_ID, DEMO_PARENT_EMAIL, DEMO_PASSWORD
 from tests.e2e.stack import Stack, gateway_server
 from tests.service.gateway.billing_support import (
@@ -274,10 +277,10 @@ async def test_the_api_gives_the_family_s_invoices_payments_and_pdf(
 # ---- who reaches what -------------------------------------------------------------------------
 
 PARENT_PAGES = ("/mon-compte/factures", "/mon-compte/paiements", "/mon-compte/avoirs",
-                "/mon-compte/attestations-fiscales")
+                "/mon-compte/attestations-fiscales", "/mon-compte/prelevement")
 PARENT_API = ("/api/v1/invoices", "/api/v1/payments", "/api/v1/credit-notes",
               "/api/v1/balance", "/api/v1/tax-certificates")
-STAFF = ("/gestion/facturation", "/gestion/factures", "/gestion/avoirs")
+STAFF = ("/gestion/facturation", "/gestion/factures", "/gestion/avoirs", "/gestion/prelevements")
 
 
 def routes_of(stack: Stack, prefixes: tuple[str, ...]) -> set[tuple[str, str]]:
@@ -315,14 +318,19 @@ async def test_another_family_s_invoice_payment_or_document_is_not_found_anywher
         note = await invoicing.issue_credit_note(
             conn, invoice_id=victim.invoice_id, body=CreditNoteIn(reason="Erreur"),
             actor="test-setup")
+        mandate = await direct_debit.create_mandate(
+            conn, family_id=victim.family_id, actor="test-setup",
+            body=MandateIn(holder="Zoé Voisine", iban="FR7630004000310001234567865"),
+            settings=stack.app("billing")[billing_keys.SETTINGS])
     ids = {"invoice_id": str(invoice["id"]), "payment_id": str(payment_id),
            "credit_note_id": str(note.id), "child_id": str(child_id),
-           "year": str(invoice["number"][2:6]), "family_id": str(DEMO_FAMILY_ID)}
+           "year": str(invoice["number"][2:6]), "family_id": str(DEMO_FAMILY_ID),
+           "mandate_id": str(mandate.id)}
     auth = await bearer(browser, family.login)
     await logged_in(browser, family.login)
     routes = routes_of(stack, PARENT_PAGES + PARENT_API)
     with_ids = sorted((m, p) for m, p in routes if "{" in p)
-    assert len(with_ids) >= 12, with_ids
+    assert len(with_ids) >= 15, with_ids
     for method, route in with_ids:
         path = filled(route, ids)
         if route.startswith("/api/"):
@@ -338,7 +346,8 @@ async def test_another_family_s_invoice_payment_or_document_is_not_found_anywher
 
 async def test_every_route_asks_a_visitor_to_log_in(browser: Browser, stack: Stack) -> None:
     ids = {name: str(uuid.uuid4()) for name in ("invoice_id", "payment_id", "credit_note_id",
-                                                "child_id", "family_id", "batch_id")} | {
+                                                "child_id", "family_id", "batch_id",
+                                                "mandate_id")} | {
         "year": "2026"}
     routes = routes_of(stack, PARENT_PAGES + PARENT_API) | staff_routes(stack)
     for method, route in sorted(routes):
