@@ -276,12 +276,12 @@ async def test_the_room_is_off_unless_configured() -> None:
 # ---- several worker processes ---------------------------------------------------------------
 
 @contextlib.asynccontextmanager
-async def gateway_with_workers(workers: int, slow_seconds: float) -> AsyncIterator[str]:
+async def gateway_with_workers(workers: int, gate: Path) -> AsyncIterator[str]:
     port = free_port()
     env = {**os.environ, "PORTAIL_ENV": "test", "PORTAIL_LOG_LEVEL": "WARNING",
            "GATEWAY_PORT": str(port), "GATEWAY_WORKERS": str(workers),
            "GATEWAY_WAITING_ROOM": "true", "GATEWAY_WAITING_ROOM_CAPACITY": str(CAPACITY),
-           "GATEWAY_WAITING_ROOM_REFRESH_SECONDS": "1", "SLOW_SECONDS": str(slow_seconds),
+           "GATEWAY_WAITING_ROOM_REFRESH_SECONDS": "1", "GATE_FILE": str(gate),
            "PORTAIL_AUTH_URL": f"http://127.0.0.1:{free_port()}"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.service.gateway.waiting_room_gateway", cwd=ROOT, env=env)
@@ -310,17 +310,16 @@ def fresh_connections() -> aiohttp.ClientSession:
                                  connector=aiohttp.TCPConnector(force_close=True))
 
 
-async def test_several_workers_share_one_line_in_arrival_order() -> None:
-    count = 10
-    async with gateway_with_workers(2, slow_seconds=1.5) as url, \
-            contextlib.AsyncExitStack() as stack:
+async def test_several_workers_share_one_line_in_arrival_order(tmp_path: Path) -> None:
+    count, gate = 10, tmp_path / "open"
+    async with gateway_with_workers(2, gate) as url, contextlib.AsyncExitStack() as stack:
         crowd = [Browser(await stack.enter_async_context(fresh_connections()), url)
                  for _ in range(count)]
         pids: set[str] = set()
         inside = []
-        for parent in crowd[:CAPACITY]:
+        for parent in crowd[:CAPACITY]:  # held until the gate opens
             inside.append(asyncio.create_task(parent.get(SLOW_PAGE)))
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.3)
         positions = []
         for _ in range(2):  # arrival, then a refresh: the same places, whichever worker answers
             seen = []
@@ -334,28 +333,23 @@ async def test_several_workers_share_one_line_in_arrival_order() -> None:
             positions.append(seen)
         assert positions == [list(range(1, count - CAPACITY + 1))] * 2
         assert len(pids) == 2, pids  # both workers answered, one line
+        gate.touch()
         for task in inside:
             resp, body = await task
             assert (resp.status, body) == (200, "servi")
         line = list(range(CAPACITY, count))
         entered: list[int] = []
-        for _ in range(40):
+        for _ in range(20):
             if not line:
                 break
-            # The last arrived first; whoever enters is served (slowly), the others wait.
-            tasks = {}
-            for index in reversed(line):
-                tasks[index] = asyncio.create_task(crowd[index].get(SLOW_PAGE))
-                await asyncio.sleep(0.01)
             newly = []
-            for index, task in tasks.items():
-                resp, body = await task
+            for index in reversed(line):  # the last arrived first
+                resp, body = await crowd[index].get(SLOW_PAGE)
                 assert resp.status == 200
                 if body == "servi":
                     newly.append(index)
             entered.extend(sorted(newly))
             line = [i for i in line if i not in newly]
             # Nobody ever enters before everyone who came earlier.
-            assert sorted(entered) == list(range(CAPACITY, CAPACITY + len(entered)))
-            await asyncio.sleep(0.1)
+            assert entered == list(range(CAPACITY, CAPACITY + len(entered)))
         assert entered == list(range(CAPACITY, count))

@@ -1,11 +1,12 @@
 """A gateway whose heavy page and API call wait as long as a test says, for the waiting room's
 tests. `python -m tests.service.gateway.waiting_room_gateway` serves it from
-`GATEWAY_WORKERS` processes, each heavy request lasting `SLOW_SECONDS`."""
+`GATEWAY_WORKERS` processes, each heavy request held until the file `GATE_FILE` exists."""
 
 import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -55,8 +56,14 @@ def slowed_gateway(settings: Settings, wait: Callable[[], Awaitable[None]]) -> w
 def main() -> int:
     settings = Settings()
     setup_logging(settings.service_name, settings.log_level)
-    seconds = float(os.environ.get("SLOW_SECONDS", "1"))
-    app = slowed_gateway(settings, lambda: asyncio.sleep(seconds))
+    gate = Path(os.environ["GATE_FILE"])
+
+    async def until_open() -> None:
+        # The test opens the gate for every worker process at once: a file they all see.
+        while not gate.exists():  # noqa: ASYNC110, ASYNC240 (a stat, polled across processes)
+            await asyncio.sleep(0.01)
+
+    app = slowed_gateway(settings, until_open)
     return run(app, host=settings.host, port=settings.port, workers=settings.workers)
 
 
