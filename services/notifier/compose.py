@@ -26,6 +26,7 @@ from services.common.events.reservations import (
     Cancelled,
     Line,
     LineDecided,
+    LotteryDrawn,
     ReservationSubmitted,
     WaitlistOffered,
 )
@@ -218,17 +219,18 @@ def debit_rejected(envelope: Envelope, renderer: Renderer) -> list[Mail]:
 # ---- reservations ---------------------------------------------------------------------------
 
 RESERVATION_PATH = "/mon-compte/reservations/{number}"
+RESERVATIONS_PATH = "/mon-compte/reservations"
 OFFER_PATH = "/reservations/offre"
 RESERVATION_STATES = {
     "accepted": "acceptée", "pending": "en attente de décision",
     "partial": "partiellement acceptée", "refused": "refusée",
     "cancel_requested": "annulation demandée", "cancelled": "annulée",
-    "waiting": "sur liste d'attente",
+    "waiting": "sur liste d'attente", "drawing": "en attente du tirage au sort",
 }
 BOOKING_LINE_STATES = {
     "accepted": "acceptée", "requested": "en attente de décision",
     "waiting": "liste d'attente", "offered": "place proposée", "refused": "refusée",
-    "cancelled": "annulée",
+    "cancelled": "annulée", "drawing": "en attente du tirage au sort",
 }
 CANCEL_LINE_STATES = {
     "accepted": "annulation acceptée", "requested": "annulation en attente de décision",
@@ -299,10 +301,11 @@ def reservation_submitted(envelope: Envelope, renderer: Renderer) -> list[Mail]:
 
 
 def line_decided(envelope: Envelope, renderer: Renderer) -> list[Mail]:
-    """A decision on one day. A waiting line offered a place is told by the offer's mail."""
+    """A decision on one day. A waiting line offered a place is told by the offer's mail; a
+    line decided by a lottery's draw, by the draw's one mail to the family."""
     event = LineDecided.of(envelope)
     line = event.line
-    if not event.email or line.state == "offered":
+    if not event.email or line.state == "offered" or event.previous_state == "drawing":
         return []
     context = line_context(line)
     sentence = DECISIONS.get((line.kind, event.previous_state, line.state))
@@ -355,6 +358,31 @@ def cancelled(envelope: Envelope, renderer: Renderer) -> list[Mail]:
     })]
 
 
+def lottery_drawn(envelope: Envelope, renderer: Renderer) -> list[Mail]:
+    """A draw's results, one mail per family: every day it asked for, accepted or not, with
+    the waiting-list positions."""
+    event = LotteryDrawn.of(envelope)
+    if not event.email or not event.lines:
+        return []
+    states = {x.state for x in event.lines}
+    numbers = list(dict.fromkeys(x.reservation_number for x in event.lines))
+    return [Mail("family", event.email, "reservation_lottery", {
+        "children": children_of(event.lines),
+        "several": len({x.child_id for x in event.lines}) > 1,
+        "establishment": event.establishment_name,
+        "period": event.period_name,
+        "drawn_at": datetime_label(event.drawn_at),
+        "lines": [line_context(x) for x in event.lines],
+        "accepted": sum(1 for x in event.lines if x.state == "accepted"),
+        "total": len(event.lines),
+        "requested": "requested" in states,
+        "waiting": "waiting" in states,
+        "numbers": numbers,
+        "link": page(renderer, RESERVATION_PATH.format(number=numbers[0])
+                     if len(numbers) == 1 else RESERVATIONS_PATH),
+    })]
+
+
 COMPOSERS: dict[str, Composer] = {
     PasswordResetRequested.TYPE: password_reset,
     AccountInvited.TYPE: account_invited,
@@ -372,4 +400,5 @@ COMPOSERS: dict[str, Composer] = {
     LineDecided.TYPE: line_decided,
     WaitlistOffered.TYPE: waitlist_offered,
     Cancelled.TYPE: cancelled,
+    LotteryDrawn.TYPE: lottery_drawn,
 }

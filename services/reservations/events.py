@@ -12,6 +12,7 @@ from services.common.events.reservations import (
     Line,
     LineDecided,
     LineState,
+    LotteryDrawn,
     ReservationSubmitted,
     WaitlistOffered,
 )
@@ -110,3 +111,22 @@ async def waitlist_offered(conn: Conn, *, offer_id: uuid.UUID, line_id: uuid.UUI
     await add_event(conn, WaitlistOffered(
         offer_id=offer_id, email=row["email"], family_name=row["family_name"],
         line=line_of(row), expires_at=expires_at, token=token), producer=PRODUCER)
+
+
+async def lottery_drawn(conn: Conn, *, line_ids: list[uuid.UUID], drawn_at: datetime) -> None:
+    """A draw's news: each line decided (billing follows the states), and one event per family
+    with all its lines (the notifier's one mail)."""
+    rows = list((await facts(conn, line_ids)).values())
+    by_family: dict[uuid.UUID, list[asyncpg.Record]] = {}
+    for row in rows:
+        await add_event(conn, LineDecided(
+            email=row["email"], family_name=row["family_name"], previous_state="drawing",
+            line=line_of(row)), producer=PRODUCER)
+        by_family.setdefault(row["family_id"], []).append(row)
+    for family_id, family_rows in sorted(by_family.items(), key=lambda f: str(f[0])):
+        first = family_rows[0]
+        await add_event(conn, LotteryDrawn(
+            family_id=family_id, email=first["email"], family_name=first["family_name"],
+            period_id=first["period_id"], period_name=first["period_name"],
+            establishment_name=first["establishment_name"], drawn_at=drawn_at,
+            lines=[line_of(r) for r in family_rows]), producer=PRODUCER)

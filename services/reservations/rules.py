@@ -21,8 +21,10 @@ from services.common.dates import start_of_day
 from services.common.dates import today as paris_today
 from services.common.formats import datetime_label, day_label
 
-Outcome = str  # "accepted" | "requested" | "waiting" | "impossible"
+Outcome = str  # "accepted" | "requested" | "waiting" | "impossible" | "drawing"
 ACCEPTED, REQUESTED, WAITING, IMPOSSIBLE = "accepted", "requested", "waiting", "impossible"
+# A lottery period before its draw: the booking waits for the draw, holding no place.
+DRAWING = "drawing"
 
 
 @lru_cache(maxsize=64)
@@ -212,6 +214,18 @@ def request_reason(day: date, rules: Rules, *, cancel: bool) -> str:
     what = "Annulation" if cancel else "Réservation"
     return (f"{what} à moins de {rules.auto_days} {unit} du {day_label(day)} : "
             "soumise à la validation du service.")
+
+
+def draw_reason(draw_at: datetime | None, now: datetime) -> str:
+    """What a booking on a lottery period not drawn yet becomes, in the parent's words."""
+    if draw_at is None or now < draw_at:
+        until = f" avant le {datetime_label(draw_at)}" if draw_at is not None else ""
+        return (f"En attente du tirage au sort : les demandes reçues{until} sont tirées au "
+                "sort, puis les places attribuées selon les règles de la période. Le résultat "
+                "vous sera envoyé par e-mail.")
+    return (f"En attente du tirage au sort : reçue après la date limite du "
+            f"{datetime_label(draw_at)}, la demande sera servie après celles tirées au sort, "
+            "dans l'ordre d'arrivée. Le résultat vous sera envoyé par e-mail.")
 
 
 FULL_REASON = "Complet : la demande sera inscrite sur la liste d'attente."

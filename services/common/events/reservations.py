@@ -19,11 +19,14 @@ from services.common.events import Event
 
 LineKind = Literal["book", "cancel"]
 # Booking lines: accepted, requested (staff decide), waiting (waiting list), offered (a freed
-# place offered to a waiting line), refused, cancelled. Cancel lines: accepted (the booking it
+# place offered to a waiting line), refused, cancelled, drawing (a lottery period's booking
+# awaiting the draw: no place held, nothing billable). Cancel lines: accepted (the booking it
 # names is cancelled), requested, refused.
-LineState = Literal["accepted", "requested", "waiting", "offered", "refused", "cancelled"]
+LineState = Literal["accepted", "requested", "waiting", "offered", "refused", "cancelled",
+                    "drawing"]
 ReservationState = Literal[
-    "accepted", "pending", "partial", "refused", "cancel_requested", "cancelled", "waiting"
+    "accepted", "pending", "partial", "refused", "cancel_requested", "cancelled", "waiting",
+    "drawing",
 ]
 
 
@@ -81,7 +84,8 @@ class ReservationSubmitted(Event):
 
 class LineDecided(Event):
     """A line changed state after submission: a staff decision, a waiting line promoted, an
-    offer accepted, declined or expired."""
+    offer accepted, declined or expired, a lottery's draw (previous state `drawing`: the
+    family hears of it through `LotteryDrawn`, one mail for all its lines)."""
 
     TYPE = "reservations.line_decided"
 
@@ -116,3 +120,20 @@ class Cancelled(Event):
     family_name: str
     line: Line
     by_reservation_number: str | None = None
+
+
+class LotteryDrawn(Event):
+    """A lottery period was drawn: one event per family that took part, with every line it
+    had awaiting the draw as the draw decided it (accepted, requested, waiting with its
+    position, refused), so the notifier sends each family one mail of its results."""
+
+    TYPE = "reservations.lottery_drawn"
+
+    family_id: uuid.UUID
+    email: str
+    family_name: str
+    period_id: uuid.UUID
+    period_name: str
+    establishment_name: str
+    drawn_at: datetime
+    lines: list[Line]

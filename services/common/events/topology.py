@@ -36,6 +36,7 @@ from services.common.events.families import (
 from services.common.events.reservations import (
     Cancelled,
     LineDecided,
+    LotteryDrawn,
     ReservationSubmitted,
     WaitlistOffered,
 )
@@ -57,7 +58,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
         PasswordChanged.TYPE, ChangeRequestDecided.TYPE, InvoiceIssued.TYPE,
         PaymentSucceeded.TYPE, PaymentFailed.TYPE, ReservationSubmitted.TYPE,
         LineDecided.TYPE, WaitlistOffered.TYPE, Cancelled.TYPE, MandateCodeRequested.TYPE,
-        MandateSigned.TYPE, DebitPrenotified.TYPE, DebitRejected.TYPE,
+        MandateSigned.TYPE, DebitPrenotified.TYPE, DebitRejected.TYPE, LotteryDrawn.TYPE,
     ),
 }
 

@@ -74,7 +74,8 @@ SELECT_PERIODS = f"""
 SELECT p.id, p.establishment_id, e.name AS establishment_name, e.kind AS establishment_kind,
        p.name, p.start_date, p.end_date, p.weekdays, p.closures, p.min_age, p.max_age,
        p.school_levels, p.opens_at, p.closes_at, p.auto_days, p.request_days, p.day_count,
-       p.bill_late_cancellations, p.allocation, p.offer_hours, p.version,
+       p.bill_late_cancellations, p.allocation, p.offer_hours, p.version, p.draw_at,
+       (SELECT d.drawn_at FROM draws d WHERE d.period_id = p.id) AS drawn_at,
        {_PERIOD_UNITS} AS units
 FROM periods p JOIN establishments e ON e.id = p.establishment_id
 """
@@ -96,14 +97,16 @@ LOCK_PERIOD = "SELECT id FROM periods WHERE id = $1 FOR UPDATE"
 INSERT_PERIOD = """
 INSERT INTO periods (id, establishment_id, name, start_date, end_date, weekdays, closures,
                      min_age, max_age, school_levels, opens_at, closes_at, auto_days,
-                     request_days, day_count, bill_late_cancellations, allocation, offer_hours)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                     request_days, day_count, bill_late_cancellations, allocation, offer_hours,
+                     draw_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 """
 UPDATE_PERIOD = """
 UPDATE periods SET name = $2, start_date = $3, end_date = $4, weekdays = $5, closures = $6,
        min_age = $7, max_age = $8, school_levels = $9, opens_at = $10, closes_at = $11,
        auto_days = $12, request_days = $13, day_count = $14, bill_late_cancellations = $15,
-       allocation = $16, offer_hours = $17, version = version + 1, updated_at = now()
+       allocation = $16, offer_hours = $17, draw_at = $18, version = version + 1,
+       updated_at = now()
 WHERE id = $1
 """
 BUMP_PERIOD = "UPDATE periods SET version = version + 1, updated_at = now() WHERE id = $1"
@@ -227,6 +230,13 @@ async def current_periods(conn: Conn, today: date) -> list[asyncpg.Record]:
     return await conn.fetch(CURRENT_PERIODS, today)
 
 
+async def drawing_count(conn: Conn, period_id: uuid.UUID) -> int:
+    """Lines of the period awaiting its draw."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM lines WHERE period_id = $1 AND state = 'drawing'", period_id)
+    return count
+
+
 async def lock_period(conn: Conn, period_id: uuid.UUID) -> bool:
     return await conn.fetchval(LOCK_PERIOD, period_id) is not None
 
@@ -239,7 +249,7 @@ def _period_values(values: dict[str, Any]) -> tuple[Any, ...]:
         values["window"]["closes_at"], values["rules"]["auto_days"],
         values["rules"]["request_days"], values["rules"]["day_count"],
         values["rules"]["bill_late_cancellations"], values["allocation"],
-        values["offer_hours"],
+        values["offer_hours"], values["draw_at"],
     )
 
 

@@ -151,10 +151,17 @@ class PeriodIn(Input):
     window: WindowIn
     rules: RulesIn
     allocation: Allocation = "fcfs"
+    draw_at: AwareDatetime | None = Field(
+        None, description="lottery: requests received before it enter the draw")
     offer_hours: int = Field(48, ge=1, le=720)
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
+        if self.allocation == "lottery" and self.draw_at is None:
+            raise ValueError("Indiquez la date limite du tirage au sort.")
+        if self.draw_at is not None and self.draw_at <= self.window.opens_at:
+            raise ValueError("La date limite du tirage au sort doit suivre l'ouverture des "
+                             "réservations.")
         if self.end_date < self.start_date:
             raise ValueError("La fin de la période doit suivre son début.")
         if self.end_date - self.start_date > timedelta(days=MAX_PERIOD_DAYS):
@@ -179,6 +186,7 @@ class PeriodPatch(Input):
     window: WindowIn | None = None
     rules: RulesIn | None = None
     allocation: Allocation | None = None
+    draw_at: AwareDatetime | None = None
     offer_hours: int | None = Field(None, ge=1, le=720)
 
 
@@ -245,6 +253,9 @@ class PeriodOut(Output):
     window: WindowOut
     rules: RulesOut
     allocation: Allocation
+    # Lottery: the deadline of the requests drawn, and when the draw took place (None before).
+    draw_at: datetime | None
+    drawn_at: datetime | None
     offer_hours: int
     months: list[str]
     version: int

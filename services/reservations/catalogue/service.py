@@ -168,6 +168,7 @@ def period_out(row: asyncpg.Record) -> PeriodOut:
                   "day_count": row["day_count"],
                   "bill_late_cancellations": row["bill_late_cancellations"]},
         "allocation": row["allocation"], "offer_hours": row["offer_hours"],
+        "draw_at": row["draw_at"], "drawn_at": row["drawn_at"],
         "months": info.calendar.months(), "version": row["version"],
     })
 
@@ -196,7 +197,7 @@ def _values_of(row: asyncpg.Record) -> dict[str, Any]:
                   for u in out.units],
         "eligibility": out.eligibility.model_dump(), "window": out.window.model_dump(),
         "rules": out.rules.model_dump(), "allocation": out.allocation,
-        "offer_hours": out.offer_hours,
+        "draw_at": out.draw_at, "offer_hours": out.offer_hours,
     }
 
 
@@ -216,6 +217,23 @@ async def _sync_cells_and_offer(conn: Conn, period_id: uuid.UUID, now: datetime)
     cells = await repo.cells_to_offer(conn, period_id)
     if cells:
         await waitlist.offer_freed_places(conn, period_id=period_id, cells=cells, now=now)
+
+
+async def _check_allocation(conn: Conn, row: asyncpg.Record, period: PeriodIn) -> None:
+    """After the draw, how the period was allotted is history; before it, requests waiting
+    for the draw keep the period a lottery (they hold no place a first-come could decide)."""
+    changed = (period.allocation != row["allocation"]
+               or (period.allocation == "lottery" and period.draw_at != row["draw_at"]))
+    if not changed:
+        return
+    if row["drawn_at"] is not None:
+        raise ValidationFailed(errors=[{"field": "allocation", "message": (
+            "Le tirage au sort de cette période a eu lieu : l'attribution des places et sa "
+            "date limite ne changent plus.")}])
+    if period.allocation == "fcfs" and await repo.drawing_count(conn, row["id"]):
+        raise ValidationFailed(errors=[{"field": "allocation", "message": (
+            "Des demandes attendent le tirage au sort : faites le tirage avant de passer en "
+            "« premier arrivé, premier servi ».")}])
 
 
 async def create_period(conn: Conn, *, body: PeriodIn, actor: Actor,
@@ -249,6 +267,7 @@ async def change_period(conn: Conn, *, period_id: uuid.UUID, body: PeriodPatch, 
         except ValidationError as exc:
             raise ValidationFailed(errors=field_errors(exc)) from exc
         await _check_units(conn, period)
+        await _check_allocation(conn, row, period)
         values = period.model_dump()
         await repo.update_period(conn, period_id, values)
         if body.units is not None:

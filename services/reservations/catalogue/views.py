@@ -45,6 +45,14 @@ class PeriodInfo:
     bill_late_cancellations: bool
     units: tuple[UnitInfo, ...]
     exclusions: dict[uuid.UUID, frozenset[uuid.UUID]]
+    allocation: str = "fcfs"
+    draw_at: datetime | None = None
+    drawn_at: datetime | None = None
+
+    @property
+    def awaits_draw(self) -> bool:
+        """A lottery period not drawn yet: its bookings wait for the draw, holding no place."""
+        return self.allocation == "lottery" and self.drawn_at is None
 
     # Built once per period read: the planning asks them for every cell of a month.
     @functools.cached_property
@@ -87,4 +95,5 @@ def period_info(row: asyncpg.Record) -> PeriodInfo:
         units=units,
         exclusions={uuid.UUID(u["unit_id"]): frozenset(uuid.UUID(x) for x in u["excludes"])
                     for u in row["units"]},
+        allocation=row["allocation"], draw_at=row["draw_at"], drawn_at=row["drawn_at"],
     )

@@ -12,12 +12,19 @@ from typing import Literal
 from services.reservations import rules
 from services.reservations.catalogue.views import PeriodInfo
 from services.reservations.households.service import Child
-from services.reservations.rules import ACCEPTED, IMPOSSIBLE, REQUESTED, WAITING, Outcome
+from services.reservations.rules import (
+    ACCEPTED,
+    DRAWING,
+    IMPOSSIBLE,
+    REQUESTED,
+    WAITING,
+    Outcome,
+)
 
 Key = tuple[uuid.UUID, date]  # (unit_id, day)
 Kind = Literal["book", "cancel"]
 
-LIVE = frozenset({"accepted", "requested", "waiting", "offered"})
+LIVE = frozenset({"accepted", "requested", "waiting", "offered", "drawing"})
 UNIT_NOT_OFFERED = "Cette unité n'est pas proposée sur cette période."
 NO_CELL = "Ce jour n'est pas proposé."
 NOTHING_TO_CANCEL = "Aucune réservation à annuler ce jour-là."
@@ -30,6 +37,7 @@ ALREADY = {
     "requested": "Une demande est déjà en cours pour ce jour.",
     "offered": "Une place vous est proposée pour ce jour : répondez à l'offre.",
     "cancel_requested": CANCEL_PENDING,
+    "drawing": "Une demande pour ce jour attend déjà le tirage au sort.",
 }
 
 
@@ -232,6 +240,8 @@ class Board:
                                           self.period.labels)
         if excluded is not None:
             return IMPOSSIBLE, excluded
+        if self.period.awaits_draw:
+            return DRAWING, rules.draw_reason(self.period.draw_at, self.now)
         if not self.cells[(unit_id, day)].has_room(self.under6(day)):
             return WAITING, rules.FULL_REASON
         if timing == REQUESTED:
@@ -284,7 +294,8 @@ def decide(boards: dict[uuid.UUID, Board], wanted: list[tuple[uuid.UUID, uuid.UU
            *, all_or_nothing: bool) -> list[Decision]:
     """Decide lines (child, unit, day) in order on the boards, as a submission does: each
     place taken or queued counts for the next line (boards of siblings share the cells).
-    With `all_or_nothing`, unless every line is accepted, every line is refused."""
+    With `all_or_nothing`, unless every line is accepted, every line is refused (a lottery
+    period applies it at its draw: lines awaiting it stay so)."""
     decisions: list[Decision] = []
     taken: dict[tuple[uuid.UUID, date], set[uuid.UUID]] = {}  # (child, day) → units
     for child_id, unit_id, day in wanted:
@@ -307,8 +318,8 @@ def decide(boards: dict[uuid.UUID, Board], wanted: list[tuple[uuid.UUID, uuid.UU
         if outcome != IMPOSSIBLE:
             taken.setdefault((child_id, day), set()).add(unit_id)
         decisions.append(Decision(child_id, unit_id, day, outcome, reason, under6, position))
-    if all_or_nothing and any(d.outcome != ACCEPTED for d in decisions):
-        missed = next(d for d in decisions if d.outcome != ACCEPTED)
+    if all_or_nothing and any(d.outcome not in (ACCEPTED, DRAWING) for d in decisions):
+        missed = next(d for d in decisions if d.outcome not in (ACCEPTED, DRAWING))
         reason = ("« Tout ou rien » : toutes les lignes n'ont pas pu être acceptées "
                   f"immédiatement ({missed.reason or 'place non disponible'}).")
         decisions = [Decision(d.child_id, d.unit_id, d.day,

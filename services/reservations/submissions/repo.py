@@ -179,6 +179,8 @@ def reservation_state(kind: str, states: list[str]) -> str:
     live = [s for s in states if s != "cancelled"]
     if not live:
         return "cancelled"
+    if "drawing" in live:
+        return "drawing"
     if "requested" in live:
         return "pending"
     if all(s == "accepted" for s in live):

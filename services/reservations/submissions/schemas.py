@@ -85,7 +85,7 @@ class ReservationOut(Output):
     number: str
     kind: Kind
     state: str = Field(description="accepted, pending, partial, refused, cancel_requested, "
-                                   "cancelled, waiting")
+                                   "cancelled, waiting, drawing (awaiting the lottery)")
     child: ChildRef
     establishment: Ref
     period: Ref

@@ -35,10 +35,11 @@ from services.reservations.catalogue import service as catalogue
 from services.reservations.catalogue.views import PeriodInfo, period_info
 from services.reservations.households import service as households
 from services.reservations.households.service import Child
+from services.reservations.lottery import repo as lottery_repo
 from services.reservations.planning import repo as planning_repo
 from services.reservations.planning.board import Board, Decision, decide
 from services.reservations.planning.service import board_cells, held_lines
-from services.reservations.rules import ACCEPTED, IMPOSSIBLE, REQUESTED, WAITING
+from services.reservations.rules import ACCEPTED, DRAWING, IMPOSSIBLE, REQUESTED, WAITING
 from services.reservations.submissions import repo
 from services.reservations.submissions.schemas import (
     ChildRef,
@@ -63,7 +64,7 @@ KEY_REUSED = ("Cette clé d'idempotence a déjà servi pour une autre demande : 
               "utilisez-en une nouvelle.")
 RESERVATION_NOT_FOUND = "Réservation introuvable."
 LINE_STATE = {ACCEPTED: "accepted", REQUESTED: "requested", WAITING: "waiting",
-              "refused": "refused"}
+              "refused": "refused", DRAWING: "drawing"}
 
 
 def request_hash(body: SubmissionIn) -> str:
@@ -150,6 +151,11 @@ async def submit(conn: Conn, *, family_id: uuid.UUID, body: SubmissionIn, actor_
             return await read_reservation(conn, family_id=family_id,
                                           reservation_id=replayed), False
         period = await catalogue.load_period(conn, body.period_id)
+        if period.allocation == "lottery":
+            # The draw holds this lock alone: a submission finds the period drawn or not,
+            # never half-drawn, and no line awaiting the draw is left out of it.
+            await lottery_repo.share_draw_lock(conn, period.id)
+            period = await catalogue.load_period(conn, body.period_id)
         wanted = await _wanted(conn, family_id, body, period)
         children = await households.children_of(
             conn, family_id, [c for c, _, _ in wanted] + [body.child_id], lock=True)
@@ -208,7 +214,8 @@ async def _write_bookings(conn: Conn, *, reservation_id: uuid.UUID, family_id: u
             "id": uuid.uuid4(), "child_id": decision.child_id, "unit_id": decision.unit_id,
             "day": decision.day, "state": LINE_STATE[decision.outcome], "cancels": None,
             "under6": decision.under6, "late": False, "queue_seq": queue_seq,
-            "comment": decision.reason if decision.outcome == "refused" else None,
+            # A line awaiting the draw says until when requests enter it, and what follows.
+            "comment": decision.reason if decision.outcome in ("refused", DRAWING) else None,
         })
     await places.apply_deltas(conn, period.id, deltas)
     await repo.insert_lines(conn, reservation_id=reservation_id, family_id=family_id,

@@ -16,6 +16,7 @@ from services.common.events.reservations import (
     Cancelled,
     Line,
     LineDecided,
+    LotteryDrawn,
     ReservationSubmitted,
     WaitlistOffered,
 )
@@ -205,4 +206,36 @@ async def test_a_day_cancelled_by_the_service_is_told_once_and_a_requested_one_n
     assert "« Fermeture exceptionnelle. »" in text
     await processed(notifier, envelope.id)
     await processed(notifier, told.id)
+    assert len(sink.to(email)) == 1
+
+
+async def test_a_draw_sends_each_family_one_mail_of_its_results(
+        notifier: RunningNotifier, sink: Sink) -> None:
+    email = address("tirage")
+    lines = [line(date(2027, 7, 6), "Journée", "accepted"),
+             line(date(2027, 7, 6), "Journée", "waiting", child=HUGO, waiting_position=3)]
+    # Each line's decision (drawing → …) is told by the draw's one mail, not one mail each.
+    decided = [await notifier.publish(LineDecided(
+        email=email, family_name="Famille Martin", previous_state="drawing", line=x))
+        for x in lines]
+    envelope = await notifier.publish(LotteryDrawn(
+        family_id=FAMILY_ID, email=email, family_name="Famille Martin",
+        period_id=uuid.uuid4(), period_name="Vacances d'été 2027",
+        establishment_name="Accueil de loisirs Les Pins",
+        drawn_at=datetime(2027, 5, 3, 8, 0, tzinfo=UTC), lines=lines))
+    await notifier.publish(envelope)  # delivered again: no second mail
+
+    mail = await sink.one_to(email)
+    text, page = text_of(mail), html_of(mail)
+    assert mail["Subject"] == "Résultat du tirage au sort : Vacances d'été 2027"
+    assert ("Le tirage au sort des places de la période « Vacances d'été 2027 » a eu lieu le "
+            "3 mai 2027 à 10 h 00.") in text
+    assert "pour Léa et Hugo Martin : 1 jour accepté sur 2 demandés." in text
+    assert "- Mardi 6 juillet 2027, Journée (Léa) : acceptée\n" in text
+    assert "- Mardi 6 juillet 2027, Journée (Hugo) : liste d'attente (position 3)\n" in text
+    assert "votre rang dans la liste, fixé par le tirage" in text
+    assert "liste d'attente (position 3)" in page and DETAIL in links_in_html(mail)
+    for event in decided:
+        await processed(notifier, event.id)
+    await processed(notifier, envelope.id)
     assert len(sink.to(email)) == 1

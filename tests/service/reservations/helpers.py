@@ -21,7 +21,8 @@ TOKENS = TestTokens()
 STAFF_SUB = "staff-" + uuid.uuid4().hex[:8]
 COUNTED_TABLES = ("establishments", "units", "unit_exclusions", "periods", "period_units",
                   "capacity_overrides", "reservations", "lines", "offers", "selections",
-                  "idempotency_keys", "reservation_counters", "audit_entries", "outbox")
+                  "idempotency_keys", "reservation_counters", "audit_entries", "outbox",
+                  "draws")
 
 
 def staff() -> dict[str, str]:

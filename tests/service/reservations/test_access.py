@@ -49,6 +49,8 @@ STAFF_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/waiting-lists?period_id={period}&date={day}&unit_id={unit}", None),
     ("GET", "/waiting-lists/cells?period_id={period}", None),
     ("GET", "/attendance?establishment_id={establishment}&date={day}", None),
+    ("GET", "/periods/{period}/draw", None),
+    ("POST", "/periods/{period}/draw", None),
 ]
 # Readable with any token (the catalogue).
 READ_ROUTES: list[tuple[str, str]] = [
