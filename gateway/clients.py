@@ -578,6 +578,13 @@ class ReservationsClient(Upstream):
         return _object(await self.call("PUT", f"/periods/{period_id}/capacities", token=token,
                                        json=body))
 
+    async def draw(self, token: str, period_id: uuid.UUID) -> dict[str, Any]:
+        """A lottery period: requests awaiting the draw, then the draw's record."""
+        return _object(await self.call("GET", f"/periods/{period_id}/draw", token=token))
+
+    async def make_draw(self, token: str, period_id: uuid.UUID) -> dict[str, Any]:
+        return _object(await self.call("POST", f"/periods/{period_id}/draw", token=token))
+
     # ---- staff ----
 
     async def requests(self, token: str, *, establishment_id: uuid.UUID | None = None,

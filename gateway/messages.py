@@ -134,6 +134,8 @@ FLASH.update({
     "establishment_saved": ("L'établissement est enregistré.",),
     "unit_saved": ("L'unité est enregistrée.",),
     "period_saved": ("La période est enregistrée.",),
+    "draw_made": ("Le tirage au sort est fait et enregistré. Chaque famille qui y a pris part "
+                  "reçoit son résultat par e-mail.",),
     "capacity_saved": ("La capacité est enregistrée. Les places libérées sont proposées aux "
                        "listes d'attente.",),
 })
@@ -151,6 +153,9 @@ RESERVATION_STATES: dict[str, tuple[str, str, str]] = {
     "cancelled": ("cancel", "Annulée", "les jours sont annulés"),
     "waiting": ("waiting", "Liste d'attente",
                 "des jours sont complets : votre enfant est sur la liste d'attente"),
+    "drawing": ("pending", "En attente du tirage",
+                "les places de la période sont tirées au sort : le résultat vous sera envoyé "
+                "par e-mail"),
 }
 # A line's state (one day × one unit) → (icon, label).
 LINE_STATES: dict[str, tuple[str, str]] = {
@@ -164,6 +169,7 @@ LINE_STATES: dict[str, tuple[str, str]] = {
     "cancelled": ("cancel", "Annulée"),
     "declined": ("cancel", "Place refusée"),
     "expired": ("cancel", "Proposition expirée"),
+    "drawing": ("pending", "En attente du tirage au sort"),
 }
 LINE_KINDS = {"book": "Réservation", "cancel": "Annulation"}
 
@@ -180,12 +186,14 @@ CELL_STATES: dict[str, str] = {
     "cancel_requested": "Annulation demandée",
     "other_household": "Réservé par l'autre foyer",
     "other_custody": "Garde de l'autre parent",
+    "drawing": "Tirage au sort en attente",
 }
 # What a click gives (or what a selected cell will give) → (icon, words in the cell).
 OUTCOMES: dict[str, tuple[str, str]] = {
     "accepted": ("success", "Acceptée"),
     "requested": ("pending", "Demande"),
     "waiting": ("waiting", "Liste d'attente"),
+    "drawing": ("pending", "Tirage au sort"),
     "impossible": ("cancel", "Impossible"),
 }
 # The planning's legend (guide §7: « la légende est visible en survolant le bouton légende »;
@@ -203,6 +211,8 @@ PLANNING_LEGEND: tuple[tuple[str, str], ...] = (
     ("refused", "Refusé : la demande n'a pas été acceptée"),
     ("cancel", "Annulation demandée : l'annulation attend la décision du service"),
     ("full", "Complet : plus de place ce jour-là"),
+    ("pending", "Tirage au sort : la période attribue ses places par tirage au sort ; le jour "
+                "demandé attend le tirage, dont le résultat vous est envoyé par e-mail"),
     ("cancel", "Fermé : l'unité n'est pas proposée ce jour-là"),
     ("info", "Réservé par l'autre foyer : l'autre parent de l'enfant a déjà réservé ce jour"),
     ("custody", "Garde de l'autre parent : en semaines alternées, ce jour est dans une semaine "

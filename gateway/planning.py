@@ -12,7 +12,7 @@ from gateway.templating import day_label, month_label, parse_day, short_day
 from services.common.formats import MONTHS
 
 # A click gives one of these: the cell is a button. Anything else cannot be selected now.
-ACTIONABLE = frozenset({"accepted", "requested", "waiting"})
+ACTIONABLE = frozenset({"accepted", "requested", "waiting", "drawing"})
 # States that do not say by themselves why a click does nothing: the service's reason is shown.
 EXPLAINED = frozenset({"available", "full", "refused"})
 # What a selected cell will give, in a cancellation request (guide §9).
@@ -26,7 +26,7 @@ CANCEL_OUTCOMES: dict[str, tuple[str, str]] = {
 STATE_ICONS = {
     "reserved": "success", "requested": "pending", "waiting": "waiting", "offered": "offer",
     "refused": "refused", "cancel_requested": "cancel", "full": "full",
-    "other_household": "info", "other_custody": "custody",
+    "other_household": "info", "other_custody": "custody", "drawing": "pending",
 }
 
 

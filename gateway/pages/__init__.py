@@ -19,6 +19,7 @@ from gateway.pages import (
     staff_catalogue,
     staff_families,
     staff_households,
+    staff_lottery,
     staff_pes,
     staff_reservations,
     waiting_room,
@@ -26,8 +27,8 @@ from gateway.pages import (
 
 # Add an area's module here (its routes are registered in this order).
 AREAS = [account, dashboard, profile, family, children, staff, staff_families, staff_households,
-         staff_reservations, staff_catalogue, reservations, reservations_list, billing,
-         staff_billing, staff_pes, legal, waiting_room]
+         staff_reservations, staff_catalogue, staff_lottery, reservations, reservations_list,
+         billing, staff_billing, staff_pes, legal, waiting_room]
 
 
 def setup_pages(app: web.Application) -> None:

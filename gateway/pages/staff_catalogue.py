@@ -114,11 +114,12 @@ class Reader:
             return None
         return day.isoformat()
 
-    def moment(self, name: str) -> str | None:
+    def moment(self, name: str, *, required: bool = True) -> str | None:
         """A `datetime-local` value, read in Paris time, sent with its offset."""
         text = self.text(name)
         if not text:
-            self.form.add(name, REQUIRED)
+            if required:
+                self.form.add(name, REQUIRED)
             return None
         try:
             moment = datetime.fromisoformat(text)
@@ -185,6 +186,7 @@ PERIOD_LABELS = {
     "rules.auto_days": "Délai des réservations automatiques",
     "rules.request_days": "Délai des demandes", "rules.day_count": "Décompte des délais",
     "allocation": "Attribution des places", "offer_hours": "Délai de réponse",
+    "draw_at": "Date limite du tirage au sort",
     "day.unit_id": "Unité", "day.date": "Jour", "day.capacity": "Capacité du jour",
     "day.capacity_under6": "Capacité du jour, moins de 6 ans",
     "day.capacity_over6": "Capacité du jour, 6 ans et plus"}
@@ -400,7 +402,7 @@ async def periods(request: web.Request) -> web.StreamResponse:
 
 
 PERIOD_FIELDS = ("name", "start_date", "end_date", "weekdays", "closures", "offer_hours",
-                 "allocation", "establishment_id", "units", "eligibility.min_age",
+                 "allocation", "draw_at", "establishment_id", "units", "eligibility.min_age",
                  "eligibility.max_age", "eligibility.school_levels", "window.opens_at",
                  "window.closes_at", "rules.auto_days", "rules.request_days", "rules.day_count",
                  "rules.bill_late_cancellations")
@@ -469,6 +471,7 @@ def period_body(reader: Reader, units: list[T]) -> tuple[dict[str, Any], list[st
                   "bill_late_cancellations":
                       reader.text("rules.bill_late_cancellations") == "1"},
         "allocation": reader.text("allocation") or "fcfs",
+        "draw_at": reader.moment("draw_at", required=False),
         "offer_hours": reader.number("offer_hours", required=True),
     }
     if not weekdays:
@@ -495,6 +498,7 @@ def period_values(period: Mapping[str, Any]) -> Form:
         "rules.bill_late_cancellations":
             "1" if period.get("rules", {}).get("bill_late_cancellations") else "",
         "allocation": period.get("allocation", "fcfs"),
+        "draw_at": local_moment(period.get("draw_at")) if period.get("draw_at") else "",
         "offer_hours": _text(period.get("offer_hours")),
     }
     for unit in period.get("units", []):

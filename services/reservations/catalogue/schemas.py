@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Literal, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from services.reservations.schemas import (
     Code,
@@ -152,16 +152,24 @@ class PeriodIn(Input):
     rules: RulesIn
     allocation: Allocation = "fcfs"
     draw_at: AwareDatetime | None = Field(
-        None, description="lottery: requests received before it enter the draw")
+        None, validate_default=True,
+        description="lottery: requests received before it enter the draw")
     offer_hours: int = Field(48, ge=1, le=720)
+
+    # A field validator (after `window` and `allocation`), so the error names `draw_at`.
+    @field_validator("draw_at")
+    @classmethod
+    def _draw_deadline(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if info.data.get("allocation") == "lottery" and value is None:
+            raise ValueError("Indiquez la date limite du tirage au sort.")
+        window = info.data.get("window")
+        if value is not None and window is not None and value <= window.opens_at:
+            raise ValueError("La date limite du tirage au sort doit suivre l'ouverture des "
+                             "réservations.")
+        return value
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        if self.allocation == "lottery" and self.draw_at is None:
-            raise ValueError("Indiquez la date limite du tirage au sort.")
-        if self.draw_at is not None and self.draw_at <= self.window.opens_at:
-            raise ValueError("La date limite du tirage au sort doit suivre l'ouverture des "
-                             "réservations.")
         if self.end_date < self.start_date:
             raise ValueError("La fin de la période doit suivre son début.")
         if self.end_date - self.start_date > timedelta(days=MAX_PERIOD_DAYS):

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Conn
+from services.reservations.households.repo import CHILD_COLUMNS
 
 # One lock per period: submissions share it, the draw holds it alone (and takes it first, before
 # any row), so no submission writes a line awaiting the draw while the draw runs.
@@ -21,9 +22,13 @@ WHERE l.period_id = $1 AND l.state = 'drawing'
 ORDER BY l.id
 FOR UPDATE OF l
 """
-CHILDREN = """
-SELECT id, first_name, last_name, birth_date, school_level FROM children
-WHERE id = ANY($1::uuid[])
+# The children as the board reads them (their households and custody: one row per child, the
+# membership joined only for the shared column list).
+CHILDREN = f"""
+SELECT DISTINCT ON (c.id) {CHILD_COLUMNS} FROM children c
+JOIN memberships m ON m.child_id = c.id
+WHERE c.id = ANY($1::uuid[])
+ORDER BY c.id, m.ended_at DESC NULLS FIRST
 """
 # The draw's decisions; only lines still awaiting it (all are: they are locked).
 SET_DRAWN = """

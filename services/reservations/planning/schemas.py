@@ -90,6 +90,10 @@ class PeriodSummary(Output):
     end_date: date
     window: Window
     months: list[str]
+    allocation: str = Field("fcfs", description="fcfs, or lottery: requests received before "
+                                                 "draw_at wait for the draw (drawn_at)")
+    draw_at: datetime | None = None
+    drawn_at: datetime | None = None
 
 
 class EstablishmentPeriods(EstablishmentRef):
@@ -114,10 +118,10 @@ class CellOut(Output):
                                    "offered, refused, cancel_requested, other_household "
                                    "(booked by the child's other household), other_custody "
                                    "(the other household's week under alternate weeks: not "
-                                   "bookable)")
+                                   "bookable), drawing (a request awaiting the lottery)")
     selected: bool
     outcome: str = Field(description="what a click gives now: accepted, requested, waiting, "
-                                     "impossible")
+                                     "drawing (awaits the lottery), impossible")
     reason: str | None
     position: int | None = Field(description="place on the waiting list")
     deadline: datetime | None = Field(description="« modifiable jusqu'au »")

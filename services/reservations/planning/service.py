@@ -81,7 +81,8 @@ def period_summary(period: PeriodInfo) -> PeriodSummary:
     return PeriodSummary(id=period.id, name=period.name, start_date=period.calendar.start,
                          end_date=period.calendar.end,
                          window=Window(opens_at=period.opens_at, closes_at=period.closes_at),
-                         months=period.calendar.months())
+                         months=period.calendar.months(), allocation=period.allocation,
+                         draw_at=period.draw_at, drawn_at=period.drawn_at)
 
 
 def current_month(period: PeriodInfo, now: datetime) -> str:

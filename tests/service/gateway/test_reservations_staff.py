@@ -47,6 +47,7 @@ PAGES = [
     f"{BASE}/periodes",
     f"{BASE}/periodes/nouvelle",
     f"{BASE}/periodes/{PERIOD}",
+    f"{BASE}/periodes/{PERIOD}/tirage",
 ]
 FORMS: list[tuple[str, dict[str, str]]] = [
     (f"{BASE}/demandes/{ID}/decision", {"decision": "accept"}),
@@ -57,6 +58,7 @@ FORMS: list[tuple[str, dict[str, str]]] = [
     (f"{BASE}/periodes/nouvelle", {"establishment_id": EST, "name": "Intrus"}),
     (f"{BASE}/periodes/{PERIOD}", {"name": "Intrus"}),
     (f"{BASE}/periodes/{PERIOD}/capacite", {"day.unit_id": UNIT, "day.capacity": "1"}),
+    (f"{BASE}/periodes/{PERIOD}/tirage", {"confirm": "1"}),
 ]
 
 
