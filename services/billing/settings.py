@@ -77,7 +77,7 @@ class Settings(ServiceSettings):
     sepa_code_resend_seconds: int = 60
     sepa_code_sends: int = 5
     # How often the pre-notifications and the settlement of debits run.
-    sepa_job_seconds: float = 60.0
+    sepa_job_seconds: float = 30.0
 
     # PES V2 ORMC export to the public accountant (Hélios): the collectivité's SIRET (IdColl),
     # its code (CodCol) and budget (CodBud, LibelleColBud), the accountant's post (IdPost), the

@@ -5,12 +5,16 @@ import html
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from services.common.events.billing import (
+    DebitPrenotified,
+    DebitRejected,
     InvoiceIssued,
+    MandateCodeRequested,
+    MandateSigned,
     PaymentFailed,
     PaymentSucceeded,
     SettledInvoice,
@@ -120,3 +124,74 @@ async def test_a_payment_that_failed_says_why_and_what_remains_to_pay(
     assert f"Votre paiement en ligne de 20,00 € {said}." in text
     assert "Cette facture reste à régler :\n- la facture F-2027-000001 : 20,00 €" in text
     assert f"{PUBLIC_URL}/mon-compte" in text
+
+
+# ---- SEPA direct debit: never an IBAN in these mails ---------------------------------------
+
+async def test_the_mandate_code_mail_gives_the_code_its_validity_and_the_rum(
+        notifier: RunningNotifier, sink: Sink) -> None:
+    email = address("mandat-code")
+    await notifier.publish(MandateCodeRequested(
+        mandate_id=uuid.uuid4(), family_id=uuid.uuid4(), email=email, rum="PF-2027-ABCDEF012345",
+        code="042917", expires_at=datetime.now(UTC) + timedelta(minutes=10)))
+
+    mail = await sink.one_to(email)
+    text, page = text_of(mail), html_of(mail)
+    assert mail["Subject"] == "Votre code de signature du mandat de prélèvement : 042917"
+    for part in (text, page):
+        assert "042917" in part and "PF-2027-ABCDEF012345" in part
+        assert "valable 10 minutes" in part
+        assert "Ne le communiquez à personne" in part
+
+
+async def test_the_signed_mandate_mail_names_creditor_ics_rum_and_rights(
+        notifier: RunningNotifier, sink: Sink) -> None:
+    email = address("mandat-signe")
+    await notifier.publish(MandateSigned(
+        mandate_id=uuid.uuid4(), family_id=uuid.uuid4(), email=email, rum="PF-2027-ABCDEF012345",
+        creditor_name="Communauté de communes du Clermontais", ics="FR72ZZZ123456",
+        signed_at=datetime(2027, 3, 2, 9, 15, tzinfo=UTC)))
+
+    mail = await sink.one_to(email)
+    text = text_of(mail)
+    assert mail["Subject"] == "Votre mandat de prélèvement PF-2027-ABCDEF012345 est signé"
+    assert "Identifiant créancier SEPA (ICS) : FR72ZZZ123456" in text
+    assert "dans les 8 semaines" in text
+    assert f"{PUBLIC_URL}/mon-compte/prelevement" in text
+
+
+async def test_the_prenotification_gives_amount_date_rum_and_ics(
+        notifier: RunningNotifier, sink: Sink) -> None:
+    email = address("preavis")
+    invoice_id = uuid.uuid4()
+    await notifier.publish(DebitPrenotified(
+        debit_id=uuid.uuid4(), invoice_id=invoice_id, number="F-2027-000042",
+        family_id=uuid.uuid4(), email=email, amount_cents=12345, planned_on=date(2027, 4, 10),
+        rum="PF-2027-ABCDEF012345", ics="FR72ZZZ123456",
+        creditor_name="Communauté de communes du Clermontais"))
+
+    mail = await sink.one_to(email)
+    text, page = text_of(mail), html_of(mail)
+    assert mail["Subject"] == "Prélèvement de 123,45 € le 10 avril 2027 (facture F-2027-000042)"
+    for part in (text, page):
+        assert "Montant : 123,45 €" in part
+        assert "Date du prélèvement : 10 avril 2027" in part
+        assert "(RUM) : PF-2027-ABCDEF012345" in part
+        assert "(ICS) : FR72ZZZ123456" in part
+    assert f"{PUBLIC_URL}/mon-compte/factures/{invoice_id}" in links_in_html(mail)
+
+
+async def test_a_rejected_debit_says_why_and_that_the_invoice_is_to_pay(
+        notifier: RunningNotifier, sink: Sink) -> None:
+    email = address("rejet")
+    await notifier.publish(DebitRejected(
+        debit_id=uuid.uuid4(), invoice_id=uuid.uuid4(), number="F-2027-000042",
+        family_id=uuid.uuid4(), email=email, amount_cents=12345, return_code="AM04",
+        reason="provision insuffisante"))
+
+    mail = await sink.one_to(email)
+    text = text_of(mail)
+    assert mail["Subject"] == "Le prélèvement de votre facture F-2027-000042 a été rejeté"
+    assert ("Le prélèvement de 123,45 € pour votre facture F-2027-000042 a été rejeté par votre "
+            "banque (motif : provision insuffisante, code AM04).") in text
+    assert "Cette facture reste à régler" in text
