@@ -45,7 +45,8 @@ async def login(request: web.Request, body: LoginBody) -> SessionOut:
 
 
 @routes.delete("/api/v1/session")
-@api(summary="Log out (revokes the session)", status=204, tags=TAGS)
+@api(summary="Log out (revokes the session, if any: 204 either way)", status=204, tags=TAGS,
+     auth=False)
 async def logout(request: web.Request) -> web.StreamResponse:
     session = await authenticate(request)
     if session is not None:

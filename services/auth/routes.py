@@ -29,6 +29,7 @@ from services.common import keys as common_keys
 from services.common.addresses import client_address
 from services.common.api import api
 from services.common.errors import NotFound
+from services.common.routing import before
 from services.common.tokens import principal, require_role, require_staff
 
 routes = web.RouteTableDef()
@@ -177,7 +178,12 @@ async def lookup_account(request: web.Request, body: EmailBody) -> AccountRole:
     return await accounts.role_of(request.app[common_keys.DB], email=body.email)
 
 
+def _admin(request: web.Request) -> None:
+    require_role(request, "admin")
+
+
 @routes.put("/accounts/{account_id}/status")
+@before(_admin)  # refused before the body is read: a parent learns nothing from it
 @api(summary="Disable an account (its sessions closed at once) or enable it again (admin)",
      body=AccountStatusBody, response=AccountSummary, tags=TAGS)
 async def set_account_status(request: web.Request, body: AccountStatusBody) -> AccountSummary:

@@ -32,6 +32,7 @@ class Hostile:
     http: aiohttp.ClientSession
     parent: Caller  # the demo family's parent (children, reservations, invoices…)
     staff: Caller
+    admin: Caller
 
     async def login(self, email: str, password: str) -> Caller:
         async with self.http.post(self.stack.url("auth") + "/sessions",
@@ -66,7 +67,9 @@ class Hostile:
 async def hostile(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hostile]:
     async with running_stack("hostile", tmp_path_factory.mktemp("hostile_stack")) as stack, \
             aiohttp.ClientSession() as http:
-        probe = Hostile(stack, http, parent=None, staff=None)  # type: ignore[arg-type]
-        probe.parent = await probe.login(DEMO_PARENT_EMAIL, DEMO_PASSWORD)
-        probe.staff = await probe.login(DEMO_AGENT_EMAIL, DEMO_PASSWORD)
-        yield probe
+        hostile = Hostile(stack, http, None, None, None)  # type: ignore[arg-type]
+        hostile.parent = await hostile.login(DEMO_PARENT_EMAIL, DEMO_PASSWORD)
+        hostile.staff = await hostile.login(DEMO_AGENT_EMAIL, DEMO_PASSWORD)
+        admin = await stack.create_account(role="admin")
+        hostile.admin = await hostile.login(admin["email"], admin["password"])
+        yield hostile
