@@ -3,6 +3,7 @@ numbered in sequence, each invoice in one batch only, frozen once sent; the file
 the invoices' and it follows the published layout (services/billing/pes/structure.py: the
 DGFiP's XSD is out of our documentation search's reach)."""
 
+import asyncio
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,9 +28,11 @@ PES = "{http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller}PES_Aller"
 
 
 async def month_of_invoices(billing: Billing, days: list[int], *, price: int = 1250,
-                            address: bool = True) -> tuple[date, list[Family]]:
-    """A month of its own with one invoice per family: `days[i]` days at `price`."""
-    month = fresh_month()
+                            address: bool = True, month: date | None = None
+                            ) -> tuple[date, list[Family]]:
+    """A month of its own (or `month`) with one invoice per family: `days[i]` days at
+    `price`."""
+    month = month or fresh_month()
     unit = new_unit("Journée", "Accueil de loisirs Les Pins")
     await billing.tariff(unit, [(None, price)])
     families = []
@@ -167,17 +170,31 @@ def test_the_structure_check_finds_what_the_accountant_would_reject() -> None:
     assert structure.problems(wrong_key)
 
 
-async def test_batches_are_numbered_in_sequence(billing: Billing) -> None:
-    first_month, _ = await month_of_invoices(billing, [1])
-    second_month, _ = await month_of_invoices(billing, [1])
+async def test_batches_are_numbered_in_sequence_per_year(billing: Billing) -> None:
+    # Years no other test exports: the budget's numbers there start at 1.
+    months = [date(2098, 3, 1), date(2098, 4, 1), date(2099, 1, 1)]
+    for month in months:
+        await month_of_invoices(billing, [1], month=month)
 
-    first = await send(billing, await prepare(billing, first_month))
-    second = await send(billing, await prepare(billing, second_month))
+    sent = [await send(billing, await prepare(billing, month)) for month in months]
 
-    if first["year"] == second["year"]:
-        assert second["seq"] == first["seq"] + 1
-    assert first["filename"].endswith(f"{first['seq']:07d}.xml")
-    assert second["filename"].endswith(f"{second['seq']:07d}.xml")
+    assert [(b["year"], b["seq"]) for b in sent] == [(2098, 1), (2098, 2), (2099, 1)]
+    assert [b["filename"] for b in sent] == [
+        "ORMC034012098" + "0000001.xml", "ORMC034012098" + "0000002.xml",
+        "ORMC034012099" + "0000001.xml"]
+
+
+async def test_two_agents_preparing_at_once_make_one_batch(billing: Billing) -> None:
+    month, _ = await month_of_invoices(billing, [1, 2])
+
+    answers = await asyncio.gather(*[
+        billing.call("POST", "/pes/batches", headers=staff(), json={"month": f"{month:%Y-%m}"})
+        for _ in range(4)])
+
+    assert {a.status for a in answers} == {201}
+    assert len({(a.body["id"], a.body["seq"]) for a in answers}) == 1
+    assert {a.body["pieces"] for a in answers} == {2}
+    await send(billing, answers[0].body)
 
 
 async def test_an_invoice_is_exported_once(billing: Billing) -> None:
