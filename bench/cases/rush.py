@@ -33,6 +33,7 @@ import asyncpg
 from bench.cases._reservations import ACTOR, CORES, PASSWORD, Parent, log_in, open_days
 from bench.common import Run, percentile
 from bench.stack import Stack, stack
+from gateway.waiting_room import TICKET_HEADER
 from services.auth.passwords import Passwords
 from services.auth.settings import Settings as AuthSettings
 from services.common.dates import today
@@ -176,12 +177,15 @@ async def rush(parts: Stack, parents: list[Parent], period_id: uuid.UUID, days: 
                                ) -> tuple[int, Any, float]:
                 """The answer once the waiting room lets the parent in (its Retry-After
                 followed, the ticket kept in the cookie jar)."""
+                headers = {**parent.bearer, **kwargs.pop("headers", {})}
                 while True:
                     started = time.perf_counter()
-                    async with http.request(method, url, headers={
-                            **parent.bearer, **kwargs.pop("headers", {})}, **kwargs) as resp:
+                    async with http.request(method, url, headers=headers, **kwargs) as resp:
                         answer = await resp.json(content_type=None)
                         if resp.status == 503 and "Retry-After" in resp.headers:
+                            # The ticket comes back with the next try (the cookie jar has
+                            # it too): the parent keeps their place in the line.
+                            headers[TICKET_HEADER] = resp.headers.get(TICKET_HEADER, "")
                             journey.waits += 1
                             pause = float(resp.headers["Retry-After"])
                             journey.waited_s += pause
