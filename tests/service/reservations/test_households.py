@@ -231,3 +231,26 @@ async def test_an_unlink_of_a_child_not_received_yet_waits_for_its_retry(
         with pytest.raises(households.ChildNotKnownYet):
             await households.apply_unlinked(conn, child_id=uuid.uuid4(),
                                             family_ids=[uuid.uuid4()], version=3)
+
+
+async def test_a_day_booked_before_custody_was_set_stays_shown_and_cancellable(
+        reservations: Reservations, catalogue: Catalogue) -> None:
+    shared = await shared_child(reservations, None)
+    even, _ = weeks(catalogue)
+    booked = await reservations.book(shared.father, catalogue, [(even, "JOURNEE")])
+    assert booked.status == 201
+    async with reservations.db.acquire() as conn:  # alternate weeks from now on
+        await households.apply_child(
+            conn, child_id=shared.child, family_id=shared.mother.id, first_name="Noé",
+            last_name="Dupont", birth_date=BIRTH, school_level=None, version=3,
+            family_ids=[shared.mother.id, shared.father.id],
+            custody_pattern="alternate_weeks", even_weeks_family_id=shared.mother.id)
+
+    kept = await planning_cell(reservations, shared.father, catalogue, even)
+    other_unit = await planning_cell(reservations, shared.father, catalogue, even, "REPAS")
+    cancelled = await reservations.book(shared.father, catalogue, [(even, "JOURNEE")],
+                                        kind="cancel")
+
+    assert kept["state"] == "reserved"
+    assert other_unit["state"] == "other_custody"
+    assert cancelled.status == 201, cancelled.body
