@@ -47,7 +47,7 @@ def summary(row: Row, *, today: date, pending_after: datetime) -> InvoiceSummary
         due_date=row["due_date"], total_cents=total, credited_cents=credited,
         paid_cents=paid, amount_due_cents=due, state=state,
         payable_online=(state != "cancelled" and online_amount_allowed(due)
-                        and not in_progress),
+                        and not in_progress and row["debit_state"] != "batched"),
         payment_in_progress=in_progress,
         direct_debit=direct_debit_of(row),
     )

@@ -36,6 +36,7 @@ from services.billing.payments.schemas import (
     StaffPaymentQuery,
     StartedOut,
 )
+from services.billing.sepa import repo as sepa_repo
 from services.billing.settings import Settings
 from services.common.db import Conn
 from services.common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
@@ -176,6 +177,10 @@ async def start_online(payments: Payments, *, family_id: uuid.UUID, wanted: list
                 minutes=settings.payment_pending_block_minutes))
             if busy:
                 raise Conflict(IN_PROGRESS)
+            debiting = await sepa_repo.debiting(conn, list(dues))
+            if debiting:
+                raise Conflict(f"La facture {debiting[0]} est en cours de prélèvement "
+                               "automatique : elle sera réglée par ce prélèvement.")
             shares = shares_of(wanted, dues)
             total = sum(amount for _, amount in shares)
             family = await family_of(conn, family_id)

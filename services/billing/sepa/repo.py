@@ -63,9 +63,21 @@ INSERT INTO debits (id, invoice_id, family_id, mandate_id, amount_cents, planned
 VALUES ($1, $2, $3, $4, $5, $6, 'planned')
 ON CONFLICT (invoice_id) DO NOTHING
 """
+# A new mandate (RUM) means a new pre-notification: the job sends it again, and moves the day
+# when the notice would now be too short.
 MOVE_DEBITS = """
-UPDATE debits SET mandate_id = $2, version = version + 1, updated_at = now()
+UPDATE debits SET mandate_id = $2, prenotified_at = NULL, version = version + 1,
+       updated_at = now()
 WHERE mandate_id = $1 AND state = 'planned'
+"""
+# Invoices among these whose debit is with the bank: paying them otherwise would pay twice.
+DEBITING = """
+SELECT i.number FROM debits d JOIN invoices i ON i.id = d.invoice_id
+WHERE d.invoice_id = ANY($1::uuid[]) AND d.state = 'batched'
+ORDER BY i.number
+"""
+RECENT_MANDATES = """
+SELECT count(*) FROM mandates WHERE family_id = $1 AND created_at > $2
 """
 CANCEL_DEBITS = """
 UPDATE debits SET state = 'cancelled', version = version + 1, updated_at = now()
@@ -223,6 +235,14 @@ async def insert_debit(conn: Conn, *, debit_id: uuid.UUID, invoice_id: uuid.UUID
 
 async def move_debits(conn: Conn, old: uuid.UUID, new: uuid.UUID) -> None:
     await conn.execute(MOVE_DEBITS, old, new)
+
+
+async def debiting(conn: Conn, invoice_ids: list[uuid.UUID]) -> list[str]:
+    return [r["number"] for r in await conn.fetch(DEBITING, invoice_ids)]
+
+
+async def recent_mandates(conn: Conn, family_id: uuid.UUID, since: datetime) -> int:
+    return int(await conn.fetchval(RECENT_MANDATES, family_id, since))
 
 
 async def cancel_debits(conn: Conn, mandate_id: uuid.UUID) -> None:

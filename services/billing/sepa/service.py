@@ -115,6 +115,11 @@ async def create_mandate(conn: Conn, *, family_id: uuid.UUID, body: MandateIn, a
     async with conn.transaction():
         await family_of(conn, family_id)
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"mandate:{family_id}")
+        # Each new mandate mails a code: a few an hour, no more.
+        if await repo.recent_mandates(conn, family_id, now - timedelta(hours=1)) >= \
+                settings.sepa_code_sends:
+            raise TooManyRequests("Trop de demandes de mandat en une heure. Réessayez plus "
+                                  "tard.")
         rum = new_rum(now)
         await repo.insert_mandate(conn, mandate_id=mandate_id, rum=rum, family_id=family_id,
                                   holder=body.holder, iban=account.iban,

@@ -208,6 +208,21 @@ async def test_a_new_code_waits_a_minute(billing: Billing) -> None:
     assert len(sent) == 2
 
 
+async def test_mandates_asked_too_often_are_refused(billing: Billing) -> None:
+    family = await billing.family()
+    for _ in range(5):
+        await start(billing, family)
+    before = await billing.counts()
+
+    answer = await billing.call("POST", f"/families/{family.id}/mandates",
+                                headers=parent(family.id),
+                                json={"holder": "Camille Martin", "iban": IBAN})
+
+    assert answer.status == 429
+    assert "Trop de demandes" in answer.body["title"]
+    assert await billing.counts() == before
+
+
 async def test_staff_cannot_sign_for_a_family(billing: Billing) -> None:
     family = await billing.family()
 
@@ -231,6 +246,10 @@ async def test_a_new_mandate_replaces_the_active_one_and_takes_its_debits(
     async with billing.db.acquire() as conn:
         assert await conn.fetchval("SELECT mandate_id FROM debits WHERE invoice_id = $1",
                                    uuid.UUID(invoice["id"])) == uuid.UUID(second["id"])
+        # A new RUM: the family is pre-notified again, with it.
+        await debits.prenotify_due(conn, settings=billing.server.app[keys.SETTINGS])
+    sent = await outbox(billing, "billing.debit_prenotified", invoice_id=invoice["id"])
+    assert sent[-1]["rum"] == second["rum"]
 
 
 async def test_a_revoked_mandate_stops_future_debits(billing: Billing) -> None:
@@ -380,6 +399,18 @@ async def test_a_paid_debit_settles_the_invoice_and_a_return_makes_it_to_pay_aga
     twice = await billing.call("POST", "/direct-debits/returns", headers=staff(),
                                json={"invoice_number": invoice["number"], "code": "AM04"})
     assert twice.status == 409
+
+
+async def test_an_invoice_with_the_bank_is_not_paid_online_too(billing: Billing) -> None:
+    family, _, invoice, _ = await batched(billing)
+
+    refreshed = await billing.invoice(family, invoice["id"])
+    answer = await billing.call("POST", f"/families/{family.id}/invoices/{invoice['id']}/payments",
+                                headers=parent(family.id), json={})
+
+    assert refreshed["payable_online"] is False
+    assert answer.status == 409
+    assert "en cours de prélèvement" in answer.body["title"]
 
 
 async def test_a_return_before_the_debit_day_leaves_the_invoice_to_pay(

@@ -5,6 +5,7 @@ pre-notified by mail; an agent checks the month's list, builds the batch, downlo
 pain.008 file (valid against the ISO 20022 schema, the only place with the full IBAN) and
 records a reject the parent then sees. The IBAN is in no page but the file, in no mail."""
 
+import logging
 import re
 from datetime import date
 from pathlib import Path
@@ -133,7 +134,9 @@ async def test_a_parent_signs_with_the_code_and_a_wrong_code_is_said(
 
 
 async def test_the_next_invoice_is_marked_prenotified_batched_and_a_reject_is_seen(
-        browser: Browser, stack: Stack, family: Family) -> None:
+        browser: Browser, stack: Stack, family: Family,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     await browser.login(**family.login)
     rum = await sign(browser, stack, family)
     billed = await invoiced(stack, family.id, name=family.name, email=family.email)
@@ -191,3 +194,6 @@ async def test_the_next_invoice_is_marked_prenotified_batched_and_a_reject_is_se
     assert "À régler" in text
     rejected = await stack.mail_to(family.email, count=5)
     assert any("rejeté" in str(m["Subject"]) for m in stack.mails_to(family.email)), rejected
+    # Every part ran in this process: no log line of any of them has the IBAN.
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records and IBAN not in logged and IBAN_TYPED not in logged.lower()
