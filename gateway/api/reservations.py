@@ -66,7 +66,10 @@ class Planning(_Answer):
     """One month: `days: [{date, offered, cells: [{unit_id, state, selected, outcome, reason,
     position, deadline}]}]`, with `units`, `months`, `previous_month`, `next_month`. A child of
     two households: `other_household` is a day the other household booked, `other_custody` a
-    day of its weeks under alternate weeks (« garde de l'autre parent », not bookable)."""
+    day of its weeks under alternate weeks (« garde de l'autre parent », not bookable). A
+    lottery period not drawn yet gives the outcome `drawing` and its requested days the state
+    `drawing` (« en attente du tirage au sort »); `period.draw_at` says until when requests
+    enter the draw."""
 
     month: str
     units: list[dict[str, Any]]

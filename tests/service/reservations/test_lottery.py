@@ -279,3 +279,34 @@ async def test_a_lottery_needs_its_deadline_and_keeps_it_once_drawn(
         "draw_at": (deadline + 3 * HOUR).isoformat()})
     assert moved.status == 422
     assert "a eu lieu" in str(moved.body)
+
+
+async def test_the_command_draws_the_periods_due_once(reservations: Reservations) -> None:
+    catalogue, day, deadline = await lottery_period(reservations, places=1)
+    family = (await families_asking(reservations, catalogue, day, 1))[0]
+    period_id = uuid.UUID(catalogue.period["id"])
+
+    early = await lottery.draw_due(reservations.db, now=deadline - HOUR / 2)
+    first = await lottery.draw_due(reservations.db, now=deadline + HOUR)
+    again = await lottery.draw_due(reservations.db, now=deadline + 2 * HOUR)
+
+    assert period_id not in early
+    assert period_id in first and period_id not in again
+    assert await outcome(reservations, family) == ("accepted", None)
+    record = await reservations.ok("GET", f"/periods/{period_id}/draw")
+    assert record["draw"]["drawn_by"] == "system"
+
+
+async def test_a_request_awaiting_the_draw_can_be_withdrawn_and_stays_out_of_it(
+        reservations: Reservations) -> None:
+    catalogue, day, deadline = await lottery_period(reservations, places=1)
+    leaving, staying = await families_asking(reservations, catalogue, day, 2)
+
+    withdrawn = await reservations.book(leaving, catalogue, [(day, "JOURNEE")], kind="cancel")
+    reservations.clock.set(deadline + HOUR)
+    record = (await draw(reservations, catalogue)).body["draw"]
+
+    assert withdrawn.status == 201 and withdrawn.body["state"] == "cancelled"
+    assert [e["family_id"] for e in record["entries"]] == [str(staying.id)]
+    assert await outcome(reservations, staying) == ("accepted", None)
+    assert (await reservations.cell(catalogue, day, "JOURNEE"))["taken"] == 1
