@@ -21,6 +21,8 @@ DEVELOPMENT_CREDITOR_IBAN = "FR713000100064C347000000023"
 # Demo values of the PES export that look valid (a Luhn-valid SIRET); the real ones come from
 # the public accountant (trésorerie) with the budget's codes.
 DEMO_PES_SIRET = "20003065800013"
+DEMO_PES_COLLECTIVITY_CODE = "034"
+DEMO_PES_POST_ID = "034012"
 
 
 class Imputation(BaseModel):
@@ -83,10 +85,10 @@ class Settings(ServiceSettings):
     # its code (CodCol) and budget (CodBud, LibelleColBud), the accountant's post (IdPost), the
     # object of each bordereau and the imputation of lines, per establishment name or default.
     pes_siret: str = DEMO_PES_SIRET
-    pes_collectivity_code: str = "034"
+    pes_collectivity_code: str = DEMO_PES_COLLECTIVITY_CODE
     pes_budget_code: str = "01"
     pes_budget_label: str = "Service Jeunesse"
-    pes_post_id: str = "034012"
+    pes_post_id: str = DEMO_PES_POST_ID
     pes_object: str = "Service Jeunesse"
     pes_imputation: Imputation = Imputation(product_code="70")
     pes_imputations: dict[str, Imputation] = Field(default_factory=lambda: {
@@ -122,7 +124,12 @@ class Settings(ServiceSettings):
         return self
 
     def _check_pes(self) -> None:
-        """The formats Hélios rejects a whole file for (PES V2 ORMC)."""
+        """The formats Hélios rejects a whole file for (PES V2 ORMC); in production, the
+        collectivité's own codes (a file under the demo's would go to no one)."""
+        if self.env == "production" and (self.pes_siret == DEMO_PES_SIRET
+                                          or self.pes_post_id == DEMO_PES_POST_ID):
+            raise ValueError("BILLING_PES_SIRET and BILLING_PES_POST_ID must be set in "
+                             "production")
         if not (re.fullmatch(r"[0-9]{14}", self.pes_siret) and luhn(self.pes_siret)):
             raise ValueError("BILLING_PES_SIRET must be a SIRET (14 digits, Luhn key)")
         if not re.fullmatch(r"[0-9]{3}", self.pes_collectivity_code):

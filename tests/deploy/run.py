@@ -338,6 +338,10 @@ def write_environment(python_tag: str, infra_tag: str) -> None:
         "BILLING_SEPA_ICS": "FR19ZZZ654321",
         "BILLING_SEPA_CREDITOR_IBAN": "FR7630004000310001234567865",
         "BILLING_SEPA_CREDITOR_BIC": "BNPAFRPP",
+        # The collectivité's codes for the PES export to the public accountant.
+        "BILLING_PES_SIRET": "21340070300012",
+        "BILLING_PES_COLLECTIVITY_CODE": "034",
+        "BILLING_PES_POST_ID": "034099",
         "BILLING_PAYFIP_SAISIE": "T",
     }
     (WORK / ".env").write_text("".join(f'{k}="{v}"\n' for k, v in values.items()))

@@ -8,7 +8,8 @@ from services.billing.settings import Settings
 
 PRODUCTION = {"env": "production", "payfip_url": "https://www.payfip.gouv.fr",
               "payfip_numcli": "123456", "payfip_saisie": "W", "sepa_ics": "FR19ZZZ654321",
-              "sepa_creditor_iban": "FR7630004000310001234567865"}
+              "sepa_creditor_iban": "FR7630004000310001234567865",
+              "pes_siret": "21340070300012", "pes_post_id": "034099"}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -18,6 +19,8 @@ PRODUCTION = {"env": "production", "payfip_url": "https://www.payfip.gouv.fr",
     ({"payfip_numcli": "000000"}, "BILLING_PAYFIP_NUMCLI must be set"),
     ({"payfip_numcli": "12345"}, "6 digits"),
     ({"sepa_ics": "FR72ZZZ123456"}, "BILLING_SEPA_ICS"),
+    ({"pes_siret": "20003065800013"}, "BILLING_PES_SIRET and BILLING_PES_POST_ID must be set"),
+    ({"pes_post_id": "034012"}, "BILLING_PES_SIRET and BILLING_PES_POST_ID must be set"),
     ({"sepa_creditor_iban": "FR713000100064C347000000023"}, "BILLING_SEPA_CREDITOR_IBAN"),
     ({"sepa_ics": "pas un ICS"}, "identifiant créancier"),
 ])
