@@ -33,6 +33,7 @@ import asyncpg
 from bench.cases._reservations import ACTOR, CORES, PASSWORD, Parent, log_in, open_days
 from bench.common import Run, percentile
 from bench.stack import Stack, stack
+from gateway.settings import Settings as GatewaySettings
 from gateway.waiting_room import TICKET_HEADER
 from services.auth.passwords import Passwords
 from services.auth.settings import Settings as AuthSettings
@@ -51,6 +52,8 @@ OWASP_MIN = {"AUTH_ARGON2_MEMORY_COST_KIB": str(19 * 1024), "AUTH_ARGON2_TIME_CO
              "AUTH_ARGON2_PARALLELISM": "1"}
 WORKERS = {"auth": CORES, "reservations": CORES, "gateway": CORES}
 TIMEOUT = aiohttp.ClientTimeout(total=300)
+# The heavy requests the gateway lets through at once (its setting's default when unset).
+CAPACITY = os.environ.get("GATEWAY_WAITING_ROOM_CAPACITY", "")
 
 
 @dataclass
@@ -227,7 +230,10 @@ def _cpu() -> float:
 
 
 async def one_rush(run: Run, size: int) -> None:
-    async with stack(WORKERS, env=OWASP_MIN) as parts:
+    env = dict(OWASP_MIN)
+    if CAPACITY:
+        env["GATEWAY_WAITING_ROOM_CAPACITY"] = CAPACITY
+    async with stack(WORKERS, env=env) as parts:
         parents, period_id, days, units, places, _ = await seed(parts, size)
         started = time.perf_counter()
         await log_in(parts, parents)
@@ -262,7 +268,9 @@ async def one_rush(run: Run, size: int) -> None:
             answered[state] = answered.get(state, 0) + count
     p95 = percentile(submits, 95)
     run.record({
-        "name": f"rush, {size} parents", "parents": size, "login_s": round(login_s, 1),
+        "name": f"rush, {size} parents", "parents": size,
+        "waiting_room_capacity": int(CAPACITY or GatewaySettings().waiting_room_capacity),
+        "login_s": round(login_s, 1),
         "places_per_cell": places, "cells": len(days) * len(units),
         "submitted": len(done), "errors": len(errors), "error_samples": errors[:5],
         "rush_s": round(elapsed, 1), "submits_per_s": round(len(done) / elapsed, 1),
