@@ -59,6 +59,8 @@ NOT_LOTTERY = "Cette période attribue ses places au premier arrivé : il n'y a 
 ALREADY_DRAWN = "Le tirage au sort de cette période a déjà eu lieu."
 TOO_EARLY = ("Le tirage au sort ne peut avoir lieu qu'après la date limite des demandes "
              "({deadline}).")
+NO_DEADLINE = ("Indiquez d'abord la date limite du tirage au sort dans la période : les "
+               "demandes reçues avant elle sont tirées au sort.")
 PERIOD_NOT_FOUND = "Période introuvable."
 
 
@@ -123,7 +125,8 @@ async def draw(conn: Conn, *, period_id: uuid.UUID, actor: Actor, now: datetime,
             raise Conflict(NOT_LOTTERY)
         if period.drawn_at is not None:
             raise Conflict(ALREADY_DRAWN)
-        assert period.draw_at is not None  # a lottery period has its deadline (PeriodIn)
+        if period.draw_at is None:  # a lottery chosen before deadlines existed
+            raise Conflict(NO_DEADLINE)
         if now < period.draw_at:
             raise Conflict(TOO_EARLY.format(deadline=datetime_label(period.draw_at)))
         rows = await repo.drawing_lines(conn, period_id)

@@ -310,3 +310,16 @@ async def test_a_request_awaiting_the_draw_can_be_withdrawn_and_stays_out_of_it(
     assert [e["family_id"] for e in record["entries"]] == [str(staying.id)]
     assert await outcome(reservations, staying) == ("accepted", None)
     assert (await reservations.cell(catalogue, day, "JOURNEE"))["taken"] == 1
+
+
+async def test_a_lottery_without_a_deadline_is_not_drawn(reservations: Reservations) -> None:
+    """A period made a lottery before deadlines existed (no `draw_at`): a French refusal."""
+    catalogue, _, _ = await lottery_period(reservations, places=1)
+    async with reservations.db.acquire() as conn:
+        await conn.execute("UPDATE periods SET draw_at = NULL WHERE id = $1",
+                           uuid.UUID(catalogue.period["id"]))
+
+    answer = await draw(reservations, catalogue)
+
+    assert answer.status == 409
+    assert answer.body["title"].startswith("Indiquez d'abord la date limite du tirage")
