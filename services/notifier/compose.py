@@ -142,6 +142,7 @@ def invoice_issued(envelope: Envelope, renderer: Renderer) -> list[Mail]:
         "month": month_label(event.month),
         "amount": euros(event.total_cents),
         "due_date": day_label(event.due_date),
+        "direct_debit_on": day_label(event.direct_debit_on) if event.direct_debit_on else None,
         "link": page(renderer, INVOICE_PATH.format(invoice_id=event.invoice_id)),
     })]
 

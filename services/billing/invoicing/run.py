@@ -224,9 +224,12 @@ async def issue(conn: Conn, *, month: date, actor: str, due_days: int,
                                              columns=INVOICE_COLUMNS)
             await conn.copy_records_to_table("invoice_items", records=item_rows,
                                              columns=ITEM_COLUMNS)
-            await sepa_debits.plan(conn, [(r[0], r[4], r[9]) for r in invoice_rows],
-                                   issued_on=local_today,
-                                   terms=terms or sepa_debits.DebitTerms())
+            debited = await sepa_debits.plan(conn, [(r[0], r[4], r[9]) for r in invoice_rows],
+                                             issued_on=local_today,
+                                             terms=terms or sepa_debits.DebitTerms())
+            # The mail then says the invoice will be debited, not that it is to pay.
+            events = [e.model_copy(update={"direct_debit_on": debited[e.invoice_id]})
+                      if e.invoice_id in debited else e for e in events]
         credit_numbers = await issue_credits(conn, plan.credits, run_id=run_id, actor=actor,
                                              year=year, now=now)
         await add_events(conn, events, producer=PRODUCER)

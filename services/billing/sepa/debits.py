@@ -60,14 +60,14 @@ def planned_date(issued_on: date, terms: DebitTerms) -> date:
 
 
 async def plan(conn: Conn, invoices: list[tuple[uuid.UUID, uuid.UUID, int]], *,
-               issued_on: date, terms: DebitTerms) -> int:
+               issued_on: date, terms: DebitTerms) -> dict[uuid.UUID, date]:
     """Debits for the new invoices (id, family, total) of families with an active mandate, in
-    the issuing transaction; how many."""
-    planned = 0
+    the issuing transaction: the planned day of each invoice debited."""
+    planned: dict[uuid.UUID, date] = {}
     on = planned_date(issued_on, terms)
     families = list({family_id for _, family_id, total in invoices if total > 0})
     if not families:
-        return 0
+        return planned
     mandates = {r["family_id"]: r["id"] for r in await conn.fetch(
         "SELECT id, family_id FROM mandates WHERE family_id = ANY($1::uuid[]) "
         "AND signed_at IS NOT NULL AND revoked_at IS NULL", families)}
@@ -78,7 +78,7 @@ async def plan(conn: Conn, invoices: list[tuple[uuid.UUID, uuid.UUID, int]], *,
         await repo.insert_debit(conn, debit_id=uuid.uuid4(), invoice_id=invoice_id,
                                 family_id=family_id, mandate_id=mandate_id,
                                 amount_cents=total, planned_on=on)
-        planned += 1
+        planned[invoice_id] = on
     return planned
 
 

@@ -30,6 +30,9 @@ class InvoiceIssued(Event):
     total_cents: int
     due_date: date
     issued_at: datetime
+    # Paid by SEPA direct debit (the family has an active mandate): the planned day; the
+    # pre-notification follows.
+    direct_debit_on: date | None = None
 
 
 class SettledInvoice(BaseModel):

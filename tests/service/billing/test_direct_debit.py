@@ -285,6 +285,8 @@ async def test_a_new_invoice_is_marked_for_debit_and_prenotified_once_in_time(
     planned_on = date.fromisoformat(invoice["direct_debit"]["planned_on"])
     assert planned_on == planned_date(issued_on, DebitTerms())
     assert planned_on - issued_on >= timedelta(days=14)
+    issued = await outbox(billing, "billing.invoice_issued", invoice_id=invoice["id"])
+    assert issued[0]["direct_debit_on"] == f"{planned_on}"
 
     async with billing.db.acquire() as conn:
         await debits.prenotify_due(conn, settings=billing.server.app[keys.SETTINGS])

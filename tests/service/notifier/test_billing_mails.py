@@ -195,3 +195,18 @@ async def test_a_rejected_debit_says_why_and_that_the_invoice_is_to_pay(
     assert ("Le prélèvement de 123,45 € pour votre facture F-2027-000042 a été rejeté par votre "
             "banque (motif : provision insuffisante, code AM04).") in text
     assert "Cette facture reste à régler" in text
+
+
+async def test_a_new_invoice_of_a_family_with_a_mandate_says_when_it_is_debited(
+        notifier: RunningNotifier, sink: Sink) -> None:
+    email = address("facture-prelevee")
+    await notifier.publish(InvoiceIssued(
+        invoice_id=uuid.uuid4(), number="F-2027-000043", family_id=uuid.uuid4(), email=email,
+        family_name="Famille Martin", month=date(2027, 7, 1), total_cents=4200,
+        due_date=date(2027, 9, 1), issued_at=datetime.now(UTC),
+        direct_debit_on=date(2027, 8, 10)))
+
+    mail = await sink.one_to(email)
+    for part in (text_of(mail), html_of(mail)):
+        assert "réglée par prélèvement automatique le 10 août 2027" in part
+        assert "à régler avant" not in part
