@@ -9,10 +9,14 @@ import asyncpg
 from services.common.db import Conn
 
 # Every issued invoice of the month that no other batch holds (`$2`: the draft being rebuilt,
-# whose invoices are candidates again), with what billing knows of the family now.
+# whose invoices are candidates again), what was credited and paid on it (validated payments
+# only), whether our own SEPA debit of it is under way, and what billing knows of the family now.
 CANDIDATES = """
 SELECT i.id, i.number, i.family_id, i.total_cents,
        COALESCE(c.credited, 0)::int AS credited_cents,
+       COALESCE(p.paid, 0)::int AS paid_cents,
+       EXISTS (SELECT 1 FROM debits d WHERE d.invoice_id = i.id
+               AND d.state IN ('planned', 'batched')) AS debit_pending,
        COALESCE(f.name, i.family_name) AS family_name,
        i.address_line1 AS invoice_line1, i.address_line2 AS invoice_line2,
        i.postal_code AS invoice_postal_code, i.city AS invoice_city,
@@ -21,6 +25,9 @@ FROM invoices i
 LEFT JOIN families f ON f.id = i.family_id
 LEFT JOIN LATERAL (SELECT sum(total_cents) AS credited FROM credit_notes
                    WHERE invoice_id = i.id) c ON true
+LEFT JOIN LATERAL (SELECT sum(a.amount_cents) AS paid
+                   FROM payment_allocations a JOIN payments pm ON pm.id = a.payment_id
+                   WHERE a.invoice_id = i.id AND pm.state = 'validated') p ON true
 WHERE i.month = $1
   AND NOT EXISTS (SELECT 1 FROM pes_batch_invoices b
                   WHERE b.invoice_id = i.id AND b.batch_id IS DISTINCT FROM $2)
@@ -79,13 +86,17 @@ LEFT JOIN families f ON f.id = i.family_id
 WHERE b.batch_id = $1
 ORDER BY b.piece
 """
-# The pieces whose invoice has been credited since the batch was built.
+# The pieces whose invoice was credited or paid since the batch was built.
 STALE_PIECES = """
 SELECT i.number FROM pes_batch_invoices b
 JOIN invoices i ON i.id = b.invoice_id
 LEFT JOIN LATERAL (SELECT sum(total_cents) AS credited FROM credit_notes
                    WHERE invoice_id = i.id) c ON true
-WHERE b.batch_id = $1 AND b.amount_cents <> i.total_cents - COALESCE(c.credited, 0)
+LEFT JOIN LATERAL (SELECT sum(a.amount_cents) AS paid
+                   FROM payment_allocations a JOIN payments pm ON pm.id = a.payment_id
+                   WHERE a.invoice_id = i.id AND pm.state = 'validated') p ON true
+WHERE b.batch_id = $1
+  AND b.amount_cents <> i.total_cents - COALESCE(c.credited, 0) - COALESCE(p.paid, 0)
 ORDER BY b.piece
 """
 MARK_SENT = """

@@ -34,7 +34,8 @@ class PesPieceOut(BaseModel):
     invoice_number: str
     family_id: uuid.UUID
     family_name: str
-    amount_cents: int = Field(description="the invoice's total less its credit notes")
+    amount_cents: int = Field(description="what the invoice still asks: its total less its "
+                                          "credit notes and validated payments")
     lines: list[PesLineOut] = Field(default_factory=list)
 
 

@@ -1,18 +1,21 @@
 """Use cases of PES exports: preview a month, prepare (or rebuild) its batch, serve the file,
 mark it as sent, drop a draft.
 
-Credit notes: like Noethysweb, whose PES pieces are invoices only, a credit note is never a
-piece of its own. A piece claims what its invoice still claims when the batch is built (its
-total less the credit notes issued so far, line by line); an invoice credited in full is left
-out, and a draft whose invoice was credited since must be rebuilt before it is sent. A credit
-note issued after the batch was sent is the accountant's business (a réduction / annulation
-of the title in Hélios), never a change to the sent file.
+What a piece claims, as Noethysweb does (its pieces are invoices, of their « solde actuel »):
+what the invoice still asks for when the batch is built — its total less the credit notes
+issued so far (line by line) and less the validated payments (taken off the lines in order).
+A credit note is never a piece of its own. Left out, with the reason shown: an invoice of
+zero, credited in full, already paid, or that our own SEPA debit is collecting (planned or
+in a bank batch; a rejected or cancelled debit brings it back). A draft whose invoice was
+credited or paid since must be rebuilt before it is sent. A credit note or payment after the
+batch was sent is the accountant's business (a réduction / annulation of the title, or the
+payment matched to it in Hélios), never a change to the sent file.
 """
 
 import re
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -36,6 +39,9 @@ from services.common.formats import datetime_label, month_label
 
 CREDITED = "Entièrement annulée par avoir : rien à recouvrer."
 ZERO = "Montant nul : rien à recouvrer."
+PAID = "Déjà réglée : rien à recouvrer."
+DEBITED = ("Prélèvement SEPA en cours : le service l'encaisse lui-même (elle reviendra ici si "
+           "la banque le rejette).")
 NO_ADDRESS = ("Adresse de la famille incomplète (rue, code postal à 5 chiffres, ville) : "
               "complétez la fiche de la famille, puis préparez de nouveau le fichier.")
 NO_NAME = "Nom de la famille illisible pour le Trésor public : corrigez la fiche de la famille."
@@ -90,13 +96,18 @@ async def plan(conn: Conn, settings: Settings, month: date,
     pieces: list[tuple[asyncpg.Record, builder.Piece]] = []
     excluded: list[PesExcludedOut] = []
     for row in rows:
-        due = row["total_cents"] - row["credited_cents"]
+        after_credits = row["total_cents"] - row["credited_cents"]
+        due = after_credits - row["paid_cents"]
         reason = None
         found = debtor(row)
         if row["total_cents"] == 0:
             reason = ZERO
-        elif due <= 0:
+        elif after_credits <= 0:
             reason = CREDITED
+        elif due <= 0:
+            reason = PAID
+        elif row["debit_pending"]:
+            reason = DEBITED
         elif found is None:
             reason = NO_ADDRESS
         elif not builder.text(found.last_name, 38):
@@ -107,12 +118,24 @@ async def plan(conn: Conn, settings: Settings, month: date,
                 family_name=row["family_name"], amount_cents=max(due, 0),
                 reason=reason or NO_ADDRESS))
             continue
-        piece = builder.Piece(len(pieces) + 1, row["number"], found, lines[row["id"]])
+        piece = builder.Piece(len(pieces) + 1, row["number"], found,
+                              less_paid(lines[row["id"]], row["paid_cents"]))
         if piece.amount_cents != due:  # the invoice's days and its total disagree: a bug
             raise RuntimeError(f"invoice {row['number']}: lines {piece.amount_cents} != due "
                                f"{due}")
         pieces.append((row, piece))
     return Planned(pieces, excluded)
+
+
+def less_paid(lines: list[builder.Line], paid_cents: int) -> list[builder.Line]:
+    """The lines less what was paid, taken off them in order (a line paid in full goes)."""
+    left: list[builder.Line] = []
+    for line in lines:
+        taken = min(paid_cents, line.amount_cents)
+        paid_cents -= taken
+        if line.amount_cents > taken:
+            left.append(replace(line, amount_cents=line.amount_cents - taken))
+    return left
 
 
 def piece_out(row: asyncpg.Record, piece: builder.Piece) -> PesPieceOut:
@@ -235,9 +258,9 @@ async def mark_sent(conn: Conn, *, batch_id: uuid.UUID, actor: str) -> PesBatchD
             raise already_sent(row)
         stale = await repo.stale_pieces(conn, batch_id)
         if stale:
-            raise Conflict(f"Un avoir a été émis depuis la préparation du fichier (facture "
-                           f"{', '.join(stale)}) : préparez de nouveau le fichier, "
-                           "téléchargez-le, puis marquez-le comme envoyé.")
+            raise Conflict(f"Un avoir ou un règlement a été enregistré depuis la préparation du "
+                           f"fichier (facture {', '.join(stale)}) : préparez de nouveau le "
+                           "fichier, téléchargez-le, puis marquez-le comme envoyé.")
         await repo.mark_sent(conn, batch_id, actor, datetime.now(UTC))
         return await detail(conn, batch_id=batch_id)
 

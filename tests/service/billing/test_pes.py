@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from services.billing.pes import builder, structure
-from services.billing.pes.service import CREDITED, NO_ADDRESS
+from services.billing.pes.service import CREDITED, DEBITED, NO_ADDRESS, PAID
 from tests.service.billing.helpers import (
     Billing,
     Family,
@@ -23,6 +23,7 @@ from tests.service.billing.helpers import (
     parent,
     staff,
 )
+from tests.service.billing.test_direct_debit import invoice_with_mandate
 
 PES = "{http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller}PES_Aller"
 
@@ -85,14 +86,20 @@ def invoices_of_month(items: list[dict[str, Any]], month: date) -> list[dict[str
 async def test_the_files_totals_equal_the_invoices(billing: Billing) -> None:
     month, families = await month_of_invoices(billing, [3, 2, 5])
     invoices = [invoices_of_month(await billing.invoices_of(f), month)[0] for f in families]
-    # One day of the first invoice credited: its piece claims the rest.
+    # One day of the first invoice credited, 20,00 € of the third paid at the desk: their
+    # pieces claim the rest, as the invoices say.
     first = await billing.invoice(families[0], invoices[0]["id"])
     note = await billing.call("POST", f"/invoices/{first['id']}/credit-notes", headers=staff(),
                               json={"reason": "Absence justifiée",
                                     "item_ids": [first["items"][0]["id"]]})
     assert note.status == 201, note.body
-    due = {i["number"]: i["total_cents"] for i in invoices}
-    due[first["number"]] -= 1250
+    paid = await billing.call("POST", f"/families/{families[2].id}/payments/offline",
+                              headers=staff(), json={"method": "cash", "amount_cents": 2000,
+                                                     "received_on": f"{month}"})
+    assert paid.status == 201, paid.body
+    invoices = [invoices_of_month(await billing.invoices_of(f), month)[0] for f in families]
+    due = {i["number"]: i["amount_due_cents"] for i in invoices}
+    assert list(due.values()) == [3750 - 1250, 2500, 6250 - 2000]
 
     batch = await prepare(billing, month)
     xml = await download(billing, batch)
@@ -288,10 +295,14 @@ async def test_one_draft_at_a_time_and_a_dropped_one_gives_back_its_number(
 
 async def test_invoices_that_cannot_be_titled_are_left_out_with_the_reason(
         billing: Billing) -> None:
-    month, families = await month_of_invoices(billing, [2, 1])
+    month, families = await month_of_invoices(billing, [2, 1, 1])
     credited = invoices_of_month(await billing.invoices_of(families[0]), month)[0]
     await billing.call("POST", f"/invoices/{credited['id']}/credit-notes", headers=staff(),
                        json={"reason": "Annulation"})
+    paid = await billing.call("POST", f"/families/{families[2].id}/payments/offline",
+                              headers=staff(), json={"method": "cheque", "amount_cents": 1250,
+                                                     "received_on": f"{month}"})
+    assert paid.status == 201, paid.body
     no_address = await billing.family(address=False)
     unit = new_unit()
     await billing.tariff(unit, [(None, 900)])
@@ -305,8 +316,21 @@ async def test_invoices_that_cannot_be_titled_are_left_out_with_the_reason(
     assert [p["family_id"] for p in preview["pieces"]] == [str(families[1].id)]
     assert preview["total_cents"] == 1250
     assert {e["family_id"]: e["reason"] for e in preview["excluded"]} == {
-        str(families[0].id): CREDITED, str(no_address.id): NO_ADDRESS}
+        str(families[0].id): CREDITED, str(families[2].id): PAID,
+        str(no_address.id): NO_ADDRESS}
     await send(billing, await prepare(billing, month))
+
+
+async def test_an_invoice_our_sepa_debit_collects_is_left_out(billing: Billing) -> None:
+    family, _, invoice = await invoice_with_mandate(billing)
+    month = date.fromisoformat(invoice["month"])
+
+    preview = (await billing.call("GET", f"/pes/preview?month={month:%Y-%m}",
+                                  headers=staff())).body
+
+    assert preview["pieces"] == []
+    assert [(e["family_id"], e["reason"]) for e in preview["excluded"]] == [
+        (str(family.id), DEBITED)]
 
 
 async def test_a_month_without_invoices_has_nothing_to_export(billing: Billing) -> None:
