@@ -193,6 +193,7 @@ async def waiting_lists(request: web.Request) -> web.StreamResponse:
 @routes.get(WAITING_CELL)
 async def waiting_cell(request: web.Request) -> web.StreamResponse:
     """One cell's list: offered places with their deadline, then the waiting lines in order."""
+    await staff_session(request)  # a parent is refused before the query is even read
     period_id = uuid_query(request, "periode")
     unit_id = uuid_query(request, "unite")
     day = day_query(request, "date")

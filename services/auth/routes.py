@@ -157,7 +157,12 @@ async def reset_password(request: web.Request, body: ResetBody) -> Tokens:
                                         token=body.token, password=body.password)
 
 
+def _staff(request: web.Request) -> None:
+    require_staff(request)
+
+
 @routes.get("/accounts")
+@before(_staff)  # refused before the query is read: a parent learns nothing from it
 @api(summary="Accounts, by family (staff)", query=AccountsQuery, response=AccountList,
      tags=TAGS)
 async def list_accounts(request: web.Request, query: AccountsQuery) -> AccountList:
@@ -168,6 +173,7 @@ async def list_accounts(request: web.Request, query: AccountsQuery) -> AccountLi
 
 
 @routes.post("/accounts/lookup")
+@before(_staff)
 @api(summary="The role of the account using an e-mail, if any (staff; families checks that a "
              "new family's address is not a staff account's)", body=EmailBody,
      response=AccountRole, tags=TAGS)

@@ -42,7 +42,8 @@ async def send(auth: Auth, method: str, path: str, raw: str, token: str) -> tupl
 ], ids=["nested", "digits", "nul"])
 async def test_every_body_refuses_hostile_json_and_writes_nothing(
         auth: Auth, raw: str, status: int, message: str | None) -> None:
-    account = await auth.create_account()
+    # An administrator reaches every route (a parent is refused the staff's before the body).
+    account = await auth.create_account(role="admin")
     token = (await auth.login(account["email"]))["access_token"]
     for method, path in body_routes(auth):
         before = await counts(auth)
@@ -58,6 +59,21 @@ async def test_every_body_refuses_hostile_json_and_writes_nothing(
             assert problem["errors"] and all(e["message"].startswith(("Ce ", "Adresse"))
                                              for e in problem["errors"]), problem
         assert await counts(auth) == before
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/accounts/lookup"), ("PUT", "/accounts/{account_id}/status"),
+    ("GET", "/accounts?id=pas-un-id")])
+async def test_a_parent_is_refused_the_staff_routes_before_the_body_is_read(
+        auth: Auth, method: str, path: str) -> None:
+    """Issue 13, point 7: a 403 whatever is sent, never a 422 telling what the route wants."""
+    account = await auth.create_account()
+    token = (await auth.login(account["email"]))["access_token"]
+
+    status, problem = await send(auth, method, path.format(account_id=account["id"]), "{",
+                                 token)
+
+    assert status == 403, problem
 
 
 async def test_a_login_with_a_nul_is_a_french_422(auth: Auth) -> None:
