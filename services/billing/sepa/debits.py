@@ -68,9 +68,7 @@ async def plan(conn: Conn, invoices: list[tuple[uuid.UUID, uuid.UUID, int]], *,
     families = list({family_id for _, family_id, total in invoices if total > 0})
     if not families:
         return planned
-    mandates = {r["family_id"]: r["id"] for r in await conn.fetch(
-        "SELECT id, family_id FROM mandates WHERE family_id = ANY($1::uuid[]) "
-        "AND signed_at IS NOT NULL AND revoked_at IS NULL", families)}
+    mandates = await repo.active_of_families(conn, families)
     for invoice_id, family_id, total in invoices:
         mandate_id = mandates.get(family_id)
         if mandate_id is None or total <= 0:

@@ -52,6 +52,11 @@ ON CONFLICT (mandate_id) DO UPDATE SET code_hash = EXCLUDED.code_hash,
     expires_at = EXCLUDED.expires_at, sent_at = EXCLUDED.sent_at, attempts = 0,
     sends = mandate_codes.sends + 1
 """
+CODE_EXPIRY = "SELECT expires_at FROM mandate_codes WHERE mandate_id = $1"
+ACTIVE_OF_FAMILIES = """
+SELECT id, family_id FROM mandates
+WHERE family_id = ANY($1::uuid[]) AND signed_at IS NOT NULL AND revoked_at IS NULL
+"""
 LOCK_CODE = "SELECT * FROM mandate_codes WHERE mandate_id = $1 FOR UPDATE"
 CODE_FAILED = "UPDATE mandate_codes SET attempts = attempts + 1 WHERE mandate_id = $1"
 DROP_CODE = "DELETE FROM mandate_codes WHERE mandate_id = $1"
@@ -212,6 +217,17 @@ async def revoke(conn: Conn, mandate_id: uuid.UUID, *, at: datetime, by: str,
 async def save_code(conn: Conn, mandate_id: uuid.UUID, code_hash: str, expires_at: datetime,
                     now: datetime) -> None:
     await conn.execute(UPSERT_CODE, mandate_id, code_hash, expires_at, now)
+
+
+async def code_expiry(conn: Conn, mandate_id: uuid.UUID) -> datetime | None:
+    found: datetime | None = await conn.fetchval(CODE_EXPIRY, mandate_id)
+    return found
+
+
+async def active_of_families(conn: Conn, family_ids: list[uuid.UUID]) -> dict[uuid.UUID,
+                                                                              uuid.UUID]:
+    """family → its active mandate, for those that have one."""
+    return {r["family_id"]: r["id"] for r in await conn.fetch(ACTIVE_OF_FAMILIES, family_ids)}
 
 
 async def lock_code(conn: Conn, mandate_id: uuid.UUID) -> asyncpg.Record | None:

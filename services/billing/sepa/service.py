@@ -77,10 +77,8 @@ async def direct_debit(conn: Conn, *, family_id: uuid.UUID, settings: Settings
     pending_row = next((r for r in rows if state_of(r) == "pending"), None)
     pending = None
     if pending_row is not None:
-        code = await conn.fetchrow("SELECT expires_at FROM mandate_codes WHERE mandate_id = $1",
-                                   pending_row["id"])
-        pending = mandate_out(pending_row,
-                              code_expires_at=code["expires_at"] if code else None)
+        pending = mandate_out(pending_row, code_expires_at=await repo.code_expiry(
+            conn, pending_row["id"]))
     former = [mandate_out(r) for r in rows
               if state_of(r) in ("revoked", "replaced") and r["signed_at"] is not None]
     return DirectDebitOut(active=mandate_out(active) if active else None, pending=pending,
