@@ -81,7 +81,7 @@ class Upstream:
 
     async def call(self, method: str, path: str, *, token: str | None = None,
                    json: Any = None, params: Params | None = None,
-                   forwarded_for: str | None = None, if_match: int | None = None,
+                   forwarded_for: str | None = None, if_match: int | str | None = None,
                    idempotency_key: str | None = None) -> Any:
         _, body = await self.exchange(method, path, token=token, json=json, params=params,
                                       forwarded_for=forwarded_for, if_match=if_match,
@@ -90,7 +90,7 @@ class Upstream:
 
     async def exchange(self, method: str, path: str, *, token: str | None = None,
                        json: Any = None, params: Params | None = None,
-                       forwarded_for: str | None = None, if_match: int | None = None,
+                       forwarded_for: str | None = None, if_match: int | str | None = None,
                        idempotency_key: str | None = None) -> tuple[int, Any]:
         """The answer's status and JSON body (a created resource and a replayed one differ
         only by their status)."""
@@ -804,8 +804,11 @@ class BillingClient(Upstream):
         return await self.download(f"/pes/batches/{batch_id}/file", token=token,
                                    content_type="application/xml")
 
-    async def pes_mark_sent(self, token: str, batch_id: uuid.UUID) -> dict[str, Any]:
-        return _object(await self.call("POST", f"/pes/batches/{batch_id}/sent", token=token))
+    async def pes_mark_sent(self, token: str, batch_id: uuid.UUID, *,
+                            file_sha256: str | None) -> dict[str, Any]:
+        """Refused (409) if the file was rebuilt since the one the agent saw (its SHA-256)."""
+        return _object(await self.call("POST", f"/pes/batches/{batch_id}/sent", token=token,
+                                       if_match=file_sha256))
 
     async def pes_drop(self, token: str, batch_id: uuid.UUID) -> None:
         await self.call("DELETE", f"/pes/batches/{batch_id}", token=token)

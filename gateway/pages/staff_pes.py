@@ -18,6 +18,7 @@ routes = web.RouteTableDef()
 PES = INVOICING + "/pes"
 BATCH = PES + "/lots/{batch_id}"
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MONTH_ERROR = "Indiquez un mois au format AAAA-MM, par exemple 2027-07."
 
 
@@ -83,12 +84,15 @@ async def prepare(request: web.Request) -> web.StreamResponse:
 async def batch_action(request: web.Request, action: str) -> web.StreamResponse:
     await staff_session(request)
     batch_id = uuid_in(request, "batch_id")
-    form = await read_form(request, "mois")
+    form = await read_form(request, "mois", "fichier")
     month = form.values["mois"].strip()
+    # The file shown on the page the agent marks as sent (a rebuild since: billing's 409).
+    sha = form.values["fichier"].strip().lower()
     billing = request.app[keys.CLIENTS].billing
     try:
         if action == "sent":
-            await upstream(request, lambda t: billing.pes_mark_sent(t, batch_id))
+            await upstream(request, lambda t: billing.pes_mark_sent(
+                t, batch_id, file_sha256=sha if SHA256.match(sha) else None))
         else:
             await upstream(request, lambda t: billing.pes_drop(t, batch_id))
     except Unauthorized:

@@ -43,9 +43,10 @@ WHERE it.invoice_id = ANY($1::uuid[])
 GROUP BY it.invoice_id, it.establishment_name
 ORDER BY it.invoice_id, it.establishment_name
 """
+# The file's SHA-256 is its ETag: « mark as sent » may name the file the agent downloaded.
 BATCH_COLUMNS = """
 id, month, budget_code, year, seq, status, filename, pieces, total_cents, built_by, built_at,
-sent_by, sent_at
+sent_by, sent_at, encode(sha256(xml), 'hex') AS file_sha256
 """
 BATCHES_OF_MONTH = f"""
 SELECT {BATCH_COLUMNS} FROM pes_batches WHERE month = $1 ORDER BY year, seq

@@ -1,5 +1,8 @@
 """HTTP routes of PES exports to the public accountant (staff only)."""
 
+import hashlib
+import re
+
 from aiohttp import web
 
 from services.billing import keys
@@ -14,12 +17,25 @@ from services.billing.pes.schemas import (
     PesPreview,
 )
 from services.common.api import api
+from services.common.errors import BadRequest
 from services.common.routing import before, connection
 from services.common.validation import path_uuid
 
 routes = web.RouteTableDef()
 
 BATCH = "/pes/batches/{batch_id}"
+_ETAG = re.compile(r'^(?:W/)?"?([0-9a-f]{64})"?$')
+
+
+def file_etag(request: web.Request) -> str | None:
+    """The file the client holds (`If-Match: "<SHA-256>"`, the file's ETag), when it says."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    found = _ETAG.match(header)
+    if found is None:
+        raise BadRequest("L'en-tête If-Match est invalide.")
+    return found.group(1)
 
 
 @routes.get("/pes/preview")
@@ -70,18 +86,21 @@ async def get_file(request: web.Request) -> web.Response:
         name, xml = await service.file(conn, batch_id=path_uuid(request, "batch_id"))
     return web.Response(body=xml, headers={
         "Content-Type": "application/xml; charset=ISO-8859-1",
+        "ETag": f'"{hashlib.sha256(xml).hexdigest()}"',
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "private, no-store"})
 
 
 @routes.post(BATCH + "/sent")
 @before(staff_actor)
-@api(summary="Mark a PES batch as sent to the accountant: it never changes again (staff)",
+@api(summary="Mark a PES batch as sent to the accountant: it never changes again (staff; "
+             "If-Match: the file's ETag, 409 if it was rebuilt since)",
      response=PesBatchDetail, tags=("pes",))
 async def mark_sent(request: web.Request) -> PesBatchDetail:
     async with connection(request) as conn:
         return await service.mark_sent(conn, batch_id=path_uuid(request, "batch_id"),
-                                       actor=staff_actor(request))
+                                       actor=staff_actor(request),
+                                       file_sha256=file_etag(request))
 
 
 @routes.delete(BATCH)

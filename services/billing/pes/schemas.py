@@ -61,6 +61,7 @@ class PesBatchOut(BaseModel):
     built_at: datetime
     sent_by: str | None
     sent_at: datetime | None
+    file_sha256: str = Field(description="the file's SHA-256, its ETag (If-Match of « sent »)")
 
 
 class PesBatchDetail(PesBatchOut):

@@ -248,14 +248,19 @@ def already_sent(row: Any) -> Conflict:
                     f"{datetime_label(row['sent_at'])} : il ne peut plus être modifié.")
 
 
-async def mark_sent(conn: Conn, *, batch_id: uuid.UUID, actor: str) -> PesBatchDetail:
-    """The draft becomes the sent batch: its file and invoices never change again."""
+async def mark_sent(conn: Conn, *, batch_id: uuid.UUID, actor: str,
+                    file_sha256: str | None = None) -> PesBatchDetail:
+    """The draft becomes the sent batch: its file and invoices never change again. With
+    `file_sha256` (the file the agent downloaded), refused if the file was rebuilt since."""
     async with conn.transaction():
         row = await repo.get_batch(conn, batch_id, lock=True)
         if row is None:
             raise NotFound("Ce lot d'export n'existe pas.")
         if row["status"] == "sent":
             raise already_sent(row)
+        if file_sha256 is not None and file_sha256 != row["file_sha256"]:
+            raise Conflict("Le fichier a été préparé de nouveau depuis votre téléchargement : "
+                           "téléchargez-le de nouveau, puis marquez-le comme envoyé.")
         stale = await repo.stale_pieces(conn, batch_id)
         if stale:
             raise Conflict(f"Un avoir ou un règlement a été enregistré depuis la préparation du "

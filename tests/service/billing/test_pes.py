@@ -61,6 +61,7 @@ async def download(billing: Billing, batch: dict[str, Any]) -> bytes:
         assert resp.status == 200
         assert resp.headers["Content-Type"] == "application/xml; charset=ISO-8859-1"
         assert f'filename="{batch["filename"]}"' in resp.headers["Content-Disposition"]
+        assert resp.headers["ETag"] == f'"{batch["file_sha256"]}"'
         return await resp.read()
 
 
@@ -273,6 +274,28 @@ async def test_a_draft_is_rebuilt_under_its_number(billing: Billing) -> None:
     assert (rebuilt["id"], rebuilt["seq"]) == (draft["id"], draft["seq"])
     assert rebuilt["total_cents"] == draft["total_cents"] - 1250
     await send(billing, rebuilt)
+
+
+async def test_a_file_rebuilt_since_its_download_is_not_marked_sent(billing: Billing) -> None:
+    month, (family,) = await month_of_invoices(billing, [2])
+    first = await prepare(billing, month)
+    await download(billing, first)
+    invoice = await billing.invoice(family, first["items"][0]["invoice_id"])
+    await billing.call("POST", f"/invoices/{invoice['id']}/credit-notes", headers=staff(),
+                       json={"reason": "Erreur", "item_ids": [invoice["items"][0]["id"]]})
+    rebuilt = await prepare(billing, month)
+    path = f"/pes/batches/{first['id']}/sent"
+
+    old = await billing.call("POST", path, headers={
+        **staff(), "If-Match": f'"{first["file_sha256"]}"'})
+    garbled = await billing.call("POST", path, headers={**staff(), "If-Match": '"abc"'})
+    current = await billing.call("POST", path, headers={
+        **staff(), "If-Match": f'"{rebuilt["file_sha256"]}"'})
+
+    assert rebuilt["file_sha256"] != first["file_sha256"]
+    assert old.status == 409 and "préparé de nouveau" in old.body["title"]
+    assert garbled.status == 400
+    assert current.status == 200 and current.body["status"] == "sent"
 
 
 async def test_one_draft_at_a_time_and_a_dropped_one_gives_back_its_number(

@@ -74,8 +74,13 @@ async def test_an_agent_exports_a_month_to_the_tresor_public(
     assert structure.problems(xml) == []
     assert b'<MtBordHt V="24.00" />' in xml
 
-    resp, _ = await agent.post_form(f"{PES}/lots/{batch_id}/envoi", {"mois": month},
-                                    page=page)
+    shown = re.search(r'name="fichier" value="([0-9a-f]{64})"', html)
+    assert shown is not None
+    resp, html = await agent.post_form(f"{PES}/lots/{batch_id}/envoi",
+                                       {"mois": month, "fichier": "0" * 64}, page=page)
+    assert resp.status == 409 and "préparé de nouveau" in text_of(html)
+    resp, _ = await agent.post_form(f"{PES}/lots/{batch_id}/envoi",
+                                    {"mois": month, "fichier": shown.group(1)}, page=page)
     assert resp.status == 303
     _, html = await agent.get(page)
     assert "Le lot est marqué comme envoyé" in text_of(html)
