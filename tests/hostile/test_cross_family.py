@@ -466,6 +466,47 @@ async def test_the_table_covers_exactly_the_routers(hostile: Hostile, part: str)
     assert not set(table) - served, f"{part}: routes gone: {sorted(set(table) - served)}"
 
 
+# The access checks the services run before a handler (services/*/access.py, `before`,
+# `guard`), found in the handlers' closures: the table must agree with them.
+STAFF_GUARDS = {"staff_actor", "staff_only", "_staff", "_admin"}
+FAMILY_GUARDS = {"family_access", "reader_access", "parent_access", "signer_access"}
+# Path parameters naming a family's resource: never on a route left uncalled.
+RESOURCES = {"family_id", "child_id", "request_id", "invoice_id", "payment_id",
+             "credit_note_id", "number", "line_id", "mandate_id", "account_id"}
+
+
+def guards_of(handler: Any) -> set[str]:
+    names: set[str] = set()
+    while handler is not None:
+        for cell in getattr(handler, "__closure__", None) or ():
+            contents = cell.cell_contents
+            for check in contents if isinstance(contents, tuple) else (contents,):
+                if callable(check) and not isinstance(check, type):
+                    names.add(getattr(check, "__name__", ""))
+        handler = getattr(handler, "__wrapped__", None)
+    return names
+
+
+@pytest.mark.parametrize("part", PARTS)
+async def test_the_table_agrees_with_the_access_checks(hostile: Hostile, part: str) -> None:
+    app = hostile.stack.app(part)
+    table = entries_of(part, routes_of(app))
+    wrong = []
+    for route in app.router.routes():
+        key = (route.method, route.resource.canonical if route.resource else "")
+        if key not in table:
+            continue
+        entry, guards = table[key], guards_of(route.handler)
+        if guards & STAFF_GUARDS and entry != STAFF:
+            wrong.append(f"{key}: guarded for staff ({guards & STAFF_GUARDS}), not STAFF")
+        elif not guards & STAFF_GUARDS and guards & FAMILY_GUARDS \
+                and not isinstance(entry, Foreign):
+            wrong.append(f"{key}: a family's route ({guards & FAMILY_GUARDS}), not Foreign")
+        if entry in (SELF, PUBLIC) and set(PARAM.findall(key[1])) & RESOURCES:
+            wrong.append(f"{key}: names a family's resource, so it must be called")
+    assert not wrong, "\n".join(wrong)
+
+
 @pytest.mark.parametrize("part", PARTS)
 async def test_another_family_gets_404_and_sees_nothing(hostile: Hostile, victim: Victim,
                                                         attacker: Attacker, part: str) -> None:
@@ -510,3 +551,14 @@ async def test_another_family_gets_404_and_sees_nothing(hostile: Hostile, victim
             if status != 403:
                 wrong.append(f"{method} {path} (staff): {status}: {text[:200]}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_the_values_looked_for_are_those_the_family_itself_sees(
+        hostile: Hostile, victim: Victim) -> None:
+    """The control: B's own dashboard shows B's values, so their absence above means
+    something."""
+    status, text = await send(hostile, Attacker(hostile.parent, None, {}),  # type: ignore[arg-type]
+                              "gateway", "GET", "/api/v1/me/dashboard", {}, None)
+    assert status == 200
+    assert {victim.ids["child_id"], victim.ids["invoice_id"]} <= {
+        s for s in victim.secrets if s in text}
