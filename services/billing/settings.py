@@ -27,10 +27,12 @@ DEMO_PES_POST_ID = "034012"
 
 class Imputation(BaseModel):
     """Where a PES line is booked: the local product code Hélios maps to the national product
-    and the budget imputation (nature, fonction), and the ORMC line nature (588)."""
+    and the budget's nature, the ORMC line nature (588), and the fonction when the budget is
+    voted by function (none: not written)."""
 
     product_code: str = Field(pattern=r"^[0-9A-Za-z]{1,4}$")
     nature: str = Field("588", pattern=r"^[0-9]{3}$")
+    function: str | None = Field(None, pattern=r"^[0-9A-Za-z]{1,10}$")
 
 
 class Settings(ServiceSettings):
@@ -90,9 +92,9 @@ class Settings(ServiceSettings):
     pes_budget_label: str = "Service Jeunesse"
     pes_post_id: str = DEMO_PES_POST_ID
     pes_object: str = "Service Jeunesse"
-    pes_imputation: Imputation = Imputation(product_code="70")
+    pes_imputation: Imputation = Imputation(product_code="70", function="421")
     pes_imputations: dict[str, Imputation] = Field(default_factory=lambda: {
-        "Périscolaire école Jules Ferry": Imputation(product_code="71")})
+        "Périscolaire école Jules Ferry": Imputation(product_code="71", function="255")})
 
     @model_validator(mode="after")
     def _checked(self) -> Self:

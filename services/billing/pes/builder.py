@@ -6,8 +6,9 @@ type 06 ORMC, pièces type 15 « titre ORMC »), read alongside Noethysweb's exp
   spaces (the schema's text type), cut to their maximum length;
 - amounts are euros with two decimals and a dot; there is no VAT on these services, so MtHT
   carries the whole amount and no MtTVA is written (« montant HT ou TTC si TVA non remplie »);
-- one piece per invoice, mono-débiteur (the family), one line per establishment billed, whose
-  CodProdLoc comes from the configured imputation (Nature 588 for ORMC lines);
+- one piece per invoice, mono-débiteur (the family), with the billed month (DebFact, FinFact),
+  one line per establishment billed, whose CodProdLoc (and Fonction, when the budget is voted
+  by function) comes from the configured imputation (Nature 588 for ORMC lines);
 - NumDette is the invoice's number as digits (year then sequence), Per 1 (the invoice is one
   period), Cle2 the modulo-23 key of (year's last two digits, Per, « 00 », NumDette on 13
   digits) that the accountant's system checks; NumeroFacture the number as printed.
@@ -15,7 +16,7 @@ type 06 ORMC, pièces type 15 « titre ORMC »), read alongside Noethysweb's exp
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from xml.etree import ElementTree as ET
 
 from services.common.formats import MONTHS
@@ -48,6 +49,7 @@ class Line:
     product_code: str
     nature: str
     amount_cents: int
+    function: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,10 @@ def cle2(year: int, period: int, debt: str) -> str:
     """The modulo-23 key of an ORMC article: year's last two digits, period, « 00 », debt."""
     digits = f"{year % 100:02d}{period}00{int(debt):013d}"
     return MOD23[int(digits) % 23]
+
+
+def last_day(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def month_words(month: date) -> str:
@@ -190,6 +196,8 @@ def _piece(bordereau: ET.Element, batch: Batch, collectivity: Collectivity,
     _v(block, "NatPce", NATURE_OPERATING)
     _v(block, "ObjPce", text(f"{collectivity.object} {month_words(batch.month)} facture "
                              f"{piece.invoice_number}", 160))
+    _v(block, "DebFact", batch.month.isoformat())
+    _v(block, "FinFact", last_day(batch.month).isoformat())
     _v(block, "NumDette", debt)
     _v(block, "Per", "1")
     _v(block, "Cle2", cle2(batch.year, 1, debt))
@@ -204,6 +212,8 @@ def _piece(bordereau: ET.Element, batch: Batch, collectivity: Collectivity,
         _v(info, "ObjLignePce", text(line.label, 160))
         _v(info, "CodProdLoc", line.product_code)
         _v(info, "Nature", line.nature)
+        if line.function:
+            _v(info, "Fonction", line.function)
         _v(info, "Majo", "0")
         _v(info, "TvaIntraCom", "0")
         _v(info, "MtHT", amount(line.amount_cents))

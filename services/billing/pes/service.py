@@ -92,7 +92,7 @@ async def plan(conn: Conn, settings: Settings, month: date,
             lines[net["invoice_id"]].append(builder.Line(
                 label=f"{net['establishment_name']} {builder.month_words(month)}",
                 product_code=imputation.product_code, nature=imputation.nature,
-                amount_cents=net["amount_cents"]))
+                function=imputation.function, amount_cents=net["amount_cents"]))
     pieces: list[tuple[asyncpg.Record, builder.Piece]] = []
     excluded: list[PesExcludedOut] = []
     for row in rows:

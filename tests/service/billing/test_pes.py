@@ -148,6 +148,9 @@ async def test_the_file_follows_the_pes_layout(billing: Billing) -> None:
     assert v(piece + "LigneDePiece/BlocLignePiece/InfoLignePiece/ObjLignePce") == \
         builder.text(f"Accueil de loisirs Les Pins {builder.month_words(month)}", 160)
     assert v(piece + "LigneDePiece/BlocLignePiece/InfoLignePiece/CodProdLoc") == "70"
+    assert v(piece + "LigneDePiece/BlocLignePiece/InfoLignePiece/Fonction") == "421"
+    assert v(piece + "BlocPiece/DebFact") == f"{month}"
+    assert v(piece + "BlocPiece/FinFact") == f"{builder.last_day(month)}"
     assert v(piece + "LigneDePiece/Tiers/InfoTiers/Nom") == \
         builder.text(family.name.removeprefix("Famille "), 38)
     assert v(piece + "LigneDePiece/Tiers/Adresse/Adr2") == "12 RUE DES OLIVIERS"
