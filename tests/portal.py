@@ -142,10 +142,11 @@ class Portal:
         return [(day, unit) for day in days for unit in self.units]
 
     async def stream(self, http: aiohttp.ClientSession, answers: list[tuple[int, Any]], *,
-                     lanes: int = 4) -> None:
-        """Every parent books their `cells_of`, a steady stream on `lanes` connections, each
-        answer appended to `answers` as it comes (a test acts after so many)."""
-        waiting = list(enumerate(self.parents))
+                     lanes: int = 4, parents: slice = slice(None)) -> None:
+        """Every parent (of the slice) books their `cells_of`, a steady stream on `lanes`
+        connections, each answer appended to `answers` as it comes (a test acts after so
+        many)."""
+        waiting = list(enumerate(self.parents))[parents]
 
         async def lane() -> None:
             while waiting:

@@ -37,6 +37,11 @@ class Notifier:
                               ["template"], registry=registry)
         # Mails that failed and wait for a retry (or a replay): when each event occurred.
         self.undelivered: dict[tuple[uuid.UUID, str], datetime] = {}
+        # Mails the server took whose sent log could not be written yet (the database away):
+        # their Message-ID. The consumer retries the event in this process once the outage
+        # is over, which logs them without sending them again (only this process's stop or
+        # death during the outage would hand the event to another, which would send again).
+        self.unlogged: dict[tuple[uuid.UUID, str], str] = {}
         Gauge(OLDEST_UNDELIVERED, "Age of the oldest mail not delivered yet (0 when none)",
               registry=registry).set_function(self.oldest_undelivered_seconds)
 
@@ -65,31 +70,39 @@ class Notifier:
             where = {"event_id": str(envelope.id), "event_type": envelope.type,
                      "template": mail.template, "recipient_domain": mail.recipient_domain}
             key = (envelope.id, mail.recipient_kind)
-            async with self.sent_log.acquire() as conn:
-                already = await repo.was_sent(conn, envelope.id, mail.recipient_kind)
-            if already:
+            message_id = self.unlogged.get(key)
+            if message_id is None:
+                async with self.sent_log.acquire() as conn:
+                    already = await repo.was_sent(conn, envelope.id, mail.recipient_kind)
+                if already:
+                    self.undelivered.pop(key, None)
+                    log.info("mail already sent, not sent again", extra=where)
+                    continue
+                message = self.renderer.message(mail, event_id=envelope.id,
+                                                now=datetime.now(UTC))
+                try:
+                    await self.mailer.send(message)
+                except MailNotSent as exc:
+                    self.failed.labels(mail.template).inc()
+                    self.undelivered.setdefault(key, envelope.occurred_at)
+                    log.warning("mail not sent", extra={**where, "error": str(exc)})
+                    raise
                 self.undelivered.pop(key, None)
-                log.info("mail already sent, not sent again", extra=where)
-                continue
-            message = self.renderer.message(mail, event_id=envelope.id, now=datetime.now(UTC))
-            try:
-                await self.mailer.send(message)
-            except MailNotSent as exc:
-                self.failed.labels(mail.template).inc()
-                self.undelivered.setdefault(key, envelope.occurred_at)
-                log.warning("mail not sent", extra={**where, "error": str(exc)})
-                raise
-            self.undelivered.pop(key, None)
+                message_id = message["Message-ID"]
+                self.unlogged[key] = message_id
+                self.sent.labels(mail.template).inc()
+                log.info("mail sent", extra=where)
             # Committed at once: should a later mail of this event fail, the event is
-            # retried, yet this mail has gone out and must be skipped then.
+            # retried, yet this mail has gone out and must be skipped then. Should the log
+            # itself fail (the database away), the event waits out the outage and comes back
+            # here: the mail is remembered as sent (`unlogged`), logged then, not sent again.
             async with self.sent_log.acquire() as log_conn:
                 await repo.record_sent(
                     log_conn, event_id=envelope.id, recipient_kind=mail.recipient_kind,
                     event_type=envelope.type, template=mail.template,
-                    recipient_domain=mail.recipient_domain, message_id=message["Message-ID"],
+                    recipient_domain=mail.recipient_domain, message_id=message_id,
                 )
-            self.sent.labels(mail.template).inc()
-            log.info("mail sent", extra=where)
+            del self.unlogged[key]
 
     async def purge_sent(self, keep_days: int) -> int:
         """Forget the mails sent more than `keep_days` ago (longer than any redelivery)."""

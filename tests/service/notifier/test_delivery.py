@@ -81,6 +81,39 @@ async def test_sent_log_alone_prevents_a_second_mail_for_a_redelivered_event(
         await sink.one_to(email)
 
 
+class LogAwayOnce:
+    """The sent log's pool, away once as in a database outage: its second use (logging the
+    first mail, just sent) is refused."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.uses = 0
+
+    def acquire(self) -> Any:
+        self.uses += 1
+        if self.uses == 2:
+            raise ConnectionRefusedError("the database is away")
+        return self.pool.acquire()
+
+
+async def test_a_mail_sent_while_the_database_is_away_is_logged_after_and_not_sent_again(
+        sink: Sink) -> None:
+    sink.start()
+    async with running_notifier(sink, "unlogged") as notifier:
+        notifier.app[NOTIFIER].sent_log = LogAwayOnce(notifier.app[NOTIFIER].sent_log)
+        email = address("journal-absent")
+        envelope = await notifier.publish(reset_event(email))
+
+        async def logged_sent() -> bool:
+            async with notifier.app[common_keys.DB].acquire() as conn:
+                return bool(await conn.fetchval(
+                    "SELECT count(*) FROM sent_mails WHERE event_id = $1", envelope.id))
+
+        await eventually(logged_sent)
+        await sink.one_to(email)
+        assert notifier.app[NOTIFIER].unlogged == {}
+
+
 async def test_when_the_second_mail_of_an_event_fails_the_retry_sends_only_that_one(
         sink: Sink) -> None:
     old, new = address("ancienne"), address("nouvelle")
