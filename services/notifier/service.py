@@ -1,5 +1,6 @@
 """Use case: send the mails an event calls for, each of them once."""
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from services.common.events import Envelope
 from services.notifier import repo
 from services.notifier.compose import COMPOSERS
-from services.notifier.mails import Renderer
+from services.notifier.mails import Mail, Renderer
 from services.notifier.settings import Settings
 from services.notifier.smtp import Mailer, MailNotSent
 
@@ -42,6 +43,9 @@ class Notifier:
         # is over, which logs them without sending them again (only this process's stop or
         # death during the outage would hand the event to another, which would send again).
         self.unlogged: dict[tuple[uuid.UUID, str], str] = {}
+        # Sends in progress, so that an event's redelivery waits for its mail's send rather
+        # than sending it a second time.
+        self.sending: dict[tuple[uuid.UUID, str], asyncio.Task[str]] = {}
         Gauge(OLDEST_UNDELIVERED, "Age of the oldest mail not delivered yet (0 when none)",
               registry=registry).set_function(self.oldest_undelivered_seconds)
 
@@ -71,27 +75,25 @@ class Notifier:
                      "template": mail.template, "recipient_domain": mail.recipient_domain}
             key = (envelope.id, mail.recipient_kind)
             message_id = self.unlogged.get(key)
-            if message_id is None:
-                async with self.sent_log.acquire() as conn:
-                    already = await repo.was_sent(conn, envelope.id, mail.recipient_kind)
-                if already:
-                    self.undelivered.pop(key, None)
-                    log.info("mail already sent, not sent again", extra=where)
-                    continue
-                message = self.renderer.message(mail, event_id=envelope.id,
-                                                now=datetime.now(UTC))
-                try:
-                    await self.mailer.send(message)
-                except MailNotSent as exc:
-                    self.failed.labels(mail.template).inc()
-                    self.undelivered.setdefault(key, envelope.occurred_at)
-                    log.warning("mail not sent", extra={**where, "error": str(exc)})
-                    raise
-                self.undelivered.pop(key, None)
-                message_id = message["Message-ID"]
-                self.unlogged[key] = message_id
-                self.sent.labels(mail.template).inc()
-                log.info("mail sent", extra=where)
+            if message_id is not None:
+                log.info("mail already sent, logged now", extra=where)
+            else:
+                if key not in self.sending:
+                    async with self.sent_log.acquire() as conn:
+                        already = await repo.was_sent(conn, envelope.id, mail.recipient_kind)
+                    if already:
+                        self.undelivered.pop(key, None)
+                        log.info("mail already sent, not sent again", extra=where)
+                        continue
+                if key not in self.sending:
+                    sending = asyncio.create_task(self._send(envelope, mail, where))
+                    sending.add_done_callback(self._sent)
+                    self.sending[key] = sending
+                # Shielded: the event's handling may be cancelled meanwhile (the broker's
+                # connection lost, the consumer stopping), the send goes to its end and
+                # leaves the mail in `unlogged`; the event's redelivery finds it there (or
+                # still sending, and waits for it) instead of sending it again.
+                message_id = await asyncio.shield(self.sending[key])
             # Committed at once: should a later mail of this event fail, the event is
             # retried, yet this mail has gone out and must be skipped then. Should the log
             # itself fail (the database away), the event waits out the outage and comes back
@@ -102,7 +104,34 @@ class Notifier:
                     event_type=envelope.type, template=mail.template,
                     recipient_domain=mail.recipient_domain, message_id=message_id,
                 )
-            del self.unlogged[key]
+            self.unlogged.pop(key, None)
+
+    async def _send(self, envelope: Envelope, mail: Mail, where: dict[str, str]) -> str:
+        """Hand one mail to the server; its Message-ID, the mail noted in `unlogged`."""
+        key = (envelope.id, mail.recipient_kind)
+        message = self.renderer.message(mail, event_id=envelope.id, now=datetime.now(UTC))
+        try:
+            await self.mailer.send(message)
+        except MailNotSent as exc:
+            self.failed.labels(mail.template).inc()
+            self.undelivered.setdefault(key, envelope.occurred_at)
+            log.warning("mail not sent", extra={**where, "error": str(exc)})
+            raise
+        self.undelivered.pop(key, None)
+        message_id = str(message["Message-ID"])
+        self.unlogged[key] = message_id
+        self.sent.labels(mail.template).inc()
+        log.info("mail sent", extra=where)
+        return message_id
+
+    def _sent(self, task: asyncio.Task[str]) -> None:
+        """A send ended: no longer in progress (its failure, if nobody awaits it any more,
+        is already logged)."""
+        for key, sending in list(self.sending.items()):
+            if sending is task:
+                del self.sending[key]
+        if not task.cancelled():
+            task.exception()
 
     async def purge_sent(self, keep_days: int) -> int:
         """Forget the mails sent more than `keep_days` ago (longer than any redelivery)."""

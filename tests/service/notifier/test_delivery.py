@@ -114,6 +114,30 @@ async def test_a_mail_sent_while_the_database_is_away_is_logged_after_and_not_se
         assert notifier.app[NOTIFIER].unlogged == {}
 
 
+async def test_an_event_whose_handling_is_cancelled_after_the_send_is_not_mailed_again(
+        sink: Sink) -> None:
+    """As when the broker's connection drops: the client library cancels the handler, then
+    the broker delivers the event again."""
+    sink.start()
+    async with running_notifier(sink, "cancelled") as notifier:
+        mails = notifier.app[NOTIFIER]
+        send = mails.mailer.send
+
+        async def send_then_wait(message: Any) -> None:
+            await send(message)
+            await asyncio.sleep(0.5)  # the server's answer still on its way
+
+        mails.mailer.send = send_then_wait
+        email = address("annule")
+        envelope = reset_event(email).envelope(producer="auth")
+        handling = asyncio.create_task(mails.notify(envelope))
+        await eventually(lambda: sink.to(email))
+        handling.cancel()
+        await mails.notify(envelope)  # the redelivery
+        await sink.one_to(email)
+        assert mails.unlogged == {} and mails.sending == {}
+
+
 async def test_when_the_second_mail_of_an_event_fails_the_retry_sends_only_that_one(
         sink: Sink) -> None:
     old, new = address("ancienne"), address("nouvelle")
