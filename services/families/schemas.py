@@ -277,6 +277,16 @@ class FamilyOut(Output):
         default_factory=dict, description="field → value awaiting validation")
 
 
+class ChildCustodyOut(Output):
+    """Custody as the reading household sees it (separated parents): whether the child has
+    another household (never which: its name and file stay its own), the pattern, and whose
+    the even ISO weeks are under alternate weeks."""
+
+    other_household: bool
+    pattern: Literal["free", "alternate_weeks"]
+    even_weeks: Literal["this_household", "other_household"] | None
+
+
 class ChildPublicOut(Output):
     """A child without health data (what an integrator sees)."""
 
@@ -295,6 +305,7 @@ class ChildPublicOut(Output):
     created_at: datetime
     updated_at: datetime
     version: int
+    custody: ChildCustodyOut
     pending: dict[str, PendingValue] = Field(default_factory=dict)
 
 

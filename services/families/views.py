@@ -10,6 +10,7 @@ from services.families.schemas import (
     AddressOut,
     AuditEntry,
     ChangeRequestOut,
+    ChildCustodyOut,
     ChildOut,
     ChildPublicOut,
     ContactOut,
@@ -64,9 +65,15 @@ def child_out(row: asyncpg.Record, pending: Iterable[asyncpg.Record] = (), *,
     """The child for its family and staff (`health`), or without health data for others.
     `family_id` is the household it is read through (`household`): a child of two households
     never names the other one to a parent."""
-    fields = {k: row[k] for k in ChildOut.model_fields if k != "pending"}
-    if household is not None:
-        fields["family_id"] = household
+    fields = {k: row[k] for k in ChildOut.model_fields if k not in ("pending", "custody")}
+    reader = household or row["family_id"]
+    fields["family_id"] = reader
+    even = row["even_weeks_family_id"]
+    fields["custody"] = ChildCustodyOut(
+        other_household=any(f != reader for f in row["family_ids"]),
+        pattern=row["custody_pattern"],
+        even_weeks=None if even is None else
+        "this_household" if even == reader else "other_household")
     proposed = pending_values(pending, health=health)
     if health:
         return ChildOut(**fields, pending=proposed)

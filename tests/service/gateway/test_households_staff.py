@@ -8,7 +8,7 @@ import pytest
 
 from services.families import change_requests, households
 from services.families import service as families_service
-from services.families.schemas import ChildCreate, Decision
+from services.families.schemas import ChildCreate, CustodyIn, Decision
 from tests.e2e.stack import Stack
 from tests.service.gateway.conftest import Browser, browser_session
 from tests.service.gateway.family_support import (
@@ -231,3 +231,26 @@ async def test_a_change_asked_by_one_household_once_approved_is_seen_by_both(
                                            headers=headers)
             assert resp.status == 200
             assert child["school"] == "École Voltaire"
+
+
+async def test_each_parent_sees_the_two_households_and_its_own_weeks(
+        stack: Stack, pair: tuple[Family, Family]) -> None:
+    a, b = pair
+    child_id = await link_in_db(stack, a, b)
+    async with families_db(stack).acquire() as conn:
+        await households.set_custody(conn, child_id=child_id, actor=SETUP, body=CustodyIn(
+            pattern="alternate_weeks", even_weeks_family_id=b.id))
+
+    for family, weeks in ((a, "impaires"), (b, "paires")):
+        async with browser_session() as http:
+            parent = Browser(http, stack.gateway_url)
+            await parent.login(family.email, family.password)
+            _, page = await parent.get(f"/mon-compte/enfants/{child_id}")
+            _, home = await parent.get("/mon-compte")
+        text = text_of(page)
+        assert "Deux foyers" in text
+        assert f"Les semaines {weeks} sont les vôtres" in text
+        assert "par l'autre foyer de l'enfant" in text
+        assert f"deux foyers, semaines {weeks} chez vous" in text_of(home)
+        other = b if family is a else a
+        assert other.name not in text and other.email not in text
