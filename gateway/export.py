@@ -43,6 +43,10 @@ KEYS = {
     "family_name": "Famille", "child_name": "Enfant", "at": "Le", "actor_sub": "Auteur",
     "actor_role": "Rôle de l'auteur", "action": "Opération", "target_type": "Type d'objet",
     "target_id": "Identifiant de l'objet", "details": "Détails", "supersedes": "Remplace",
+    # Separated parents: a child of two households, its custody, links and their reasons.
+    "custody": "Garde", "other_household": "Autre foyer", "pattern": "Mode de garde",
+    "even_weeks": "Semaines paires", "even_weeks_family_id": "Foyer des semaines paires",
+    "reason": "Motif",
 }
 
 

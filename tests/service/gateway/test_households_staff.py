@@ -247,6 +247,10 @@ async def test_each_parent_sees_the_two_households_and_its_own_weeks(
             await parent.login(family.email, family.password)
             _, page = await parent.get(f"/mon-compte/enfants/{child_id}")
             _, home = await parent.get("/mon-compte")
+            _, exported = await parent.get("/mon-compte/mes-donnees")
+        # The RGPD export speaks French about custody and links too.
+        assert '"Garde"' in exported and '"custody"' not in exported
+        assert '"reason"' not in exported
         text = text_of(page)
         assert "Deux foyers" in text
         assert f"Les semaines {weeks} sont les vôtres" in text
