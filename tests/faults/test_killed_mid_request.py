@@ -91,3 +91,46 @@ async def _written(portal: Portal) -> dict[str, int]:
             "lines": await conn.fetchval("SELECT count(*) FROM lines"),
             "keys": await conn.fetchval("SELECT count(*) FROM idempotency_keys"),
         }
+
+
+async def test_bookings_cut_at_any_point_by_a_kill_are_each_recorded_once_on_their_retry(
+        tmp_path: Path) -> None:
+    """The same, unblocked: a stream of bookings, reservations killed wherever they are (a
+    booking may have committed and lost its answer) and restarted. Each parent not answered
+    201 sends their booking again with the same key: each is recorded once (201 if it was
+    not, 200 and the same reservation if it was)."""
+    parents = 40
+    async with running_portal("killed_stream", tmp_path, parents=parents, days=4,
+                              capacity=10) as portal:
+        keys = [uuid.uuid4().hex for _ in portal.parents]
+        bodies = [portal.booking(p, portal.cells_of(i)) for i, p in enumerate(portal.parents)]
+        answers: dict[int, tuple[int, Any]] = {}
+        async with portal.client() as http:
+
+            async def lane(indexes: list[int]) -> None:
+                for i in indexes:
+                    answers[i] = await portal.submit(http, portal.parents[i], bodies[i], keys[i])
+
+            stream = asyncio.gather(*(lane(list(range(n, parents, 8))) for n in range(8)))
+            await eventually(lambda: len(answers) >= parents // 4, timeout=60)
+            await portal.parts.kill("reservations")
+            await portal.parts.start("reservations")
+            await stream
+            statuses = Counter(status for status, _ in answers.values())
+            assert set(statuses) <= {201, 503} and statuses[503] > 0, statuses
+            retried = {i: await portal.submit(http, portal.parents[i], bodies[i], keys[i])
+                       for i, (status, _) in answers.items() if status != 201}
+        assert {status for status, _ in retried.values()} <= {200, 201}, retried
+
+        numbers = {i: a["number"] for i, (status, a) in {**answers, **retried}.items()}
+        async with portal.db("reservations") as conn:
+            rows = await conn.fetch("""
+                SELECT r.family_id, r.number, count(l.id) AS lines FROM reservations r
+                LEFT JOIN lines l ON l.reservation_id = r.id GROUP BY r.id""")
+        recorded = {r["family_id"]: r for r in rows}
+        assert len(rows) == len(recorded) == parents  # one reservation per parent
+        assert {r["lines"] for r in rows} == {LINES}
+        assert {i: recorded[p.family_id]["number"] for i, p in enumerate(portal.parents)
+                } == numbers
+        assert await portal.overbooked_cells() == []
+        await portal.every_recap_sent_once()
