@@ -212,6 +212,11 @@ async def test_a_change_asked_by_the_second_household_once_approved_is_seen_by_b
     assert updated.data["family_id"] == a["id"]
     assert updated.data["family_ids"] == [a["id"], b["id"]]
     assert updated.data["entity_version"] == child["version"] + 2  # link, then the change
+    # Only the household that asked is told, at its own address.
+    told = await events.wait_for("families.change_request_decided",
+                                 change_request_id=asked.body["id"])
+    assert (told.data["family_id"], told.data["email"]) == (b["id"], b["email"])
+    assert a["email"] not in str(told.data)
 
 
 async def test_unlinking_keeps_the_child_its_history_and_the_audit(
