@@ -111,10 +111,15 @@ AUDIT_ACTIONS = {
     "family.email_changed": "Adresse mail de contact modifiée (suit l'identifiant)",
     "child.created": "Ajout d'un enfant",
     "child.updated": "Modification d'un enfant",
+    "child.linked": "Enfant d'une autre famille rattaché à ce foyer",
+    "child.unlinked": "Enfant détaché de ce foyer",
+    "child.custody_changed": "Garde de l'enfant modifiée",
     "change_request.submitted": "Demande de modification envoyée par la famille",
     "change_request.approved": "Demande de modification acceptée",
     "change_request.rejected": "Demande de modification refusée",
 }
+# The custody of a child of two households, as the journal says it.
+CUSTODY_PATTERNS = {"free": "libre", "alternate_weeks": "semaines alternées"}
 CONFLICT_TITLE = "Les informations ont changé depuis la demande"
 
 # ---- reservations (guide §7–§9) ------------------------------------------------------------

@@ -15,6 +15,7 @@ from gateway.clients import FamiliesClient
 from gateway.messages import (
     AUDIT_ACTIONS,
     CONFLICT_TITLE,
+    CUSTODY_PATTERNS,
     REFUSAL_REASONS,
     REQUEST_STATES,
     ROLES,
@@ -297,8 +298,14 @@ def audit_lines(entry: Mapping[str, Any]) -> list[str]:
     for change in details.get("changes") or []:
         if isinstance(change, dict):
             lines.append(_change_line(change))
-    if "old" in details or "new" in details:
-        lines.append(f"{family_value(details.get('old'))} → {family_value(details.get('new'))}")
+    old, new = details.get("old"), details.get("new")
+    if isinstance(old, dict) and isinstance(new, dict):  # a custody change
+        lines.append(f"Garde : {CUSTODY_PATTERNS.get(str(old.get('pattern')), '')} → "
+                     f"{CUSTODY_PATTERNS.get(str(new.get('pattern')), '')}")
+    elif "old" in details or "new" in details:
+        lines.append(f"{family_value(old)} → {family_value(new)}")
+    if details.get("reason"):
+        lines.append(f"Motif : {details['reason']}")
     if details.get("comment"):
         lines.append(f"Commentaire : {details['comment']}")
     return lines

@@ -258,3 +258,22 @@ async def test_each_parent_sees_the_two_households_and_its_own_weeks(
         assert f"deux foyers, semaines {weeks} chez vous" in text_of(home)
         other = b if family is a else a
         assert other.name not in text and other.email not in text
+
+
+async def test_the_journal_tells_links_custody_and_unlinks_in_french(
+        agent: Browser, stack: Stack, pair: tuple[Family, Family]) -> None:
+    a, b = pair
+    child_id = await link_in_db(stack, a, b)
+    async with families_db(stack).acquire() as conn:
+        await households.set_custody(conn, child_id=child_id, actor=SETUP, body=CustodyIn(
+            pattern="alternate_weeks", even_weeks_family_id=a.id))
+        await households.unlink_child(conn, family_id=b.id, child_id=child_id,
+                                      reason="Fin de la garde alternée", actor=SETUP)
+
+    _, html = await agent.get(f"/gestion/journal?famille={b.id}")
+
+    text = text_of(html)
+    for line in ("Enfant d'une autre famille rattaché à ce foyer", "Motif : Garde partagée",
+                 "Garde de l'enfant modifiée", "Garde : libre → semaines alternées",
+                 "Enfant détaché de ce foyer", "Motif : Fin de la garde alternée"):
+        assert line in text, line
