@@ -188,10 +188,10 @@ async def set_custody(conn: Conn, *, child_id: uuid.UUID, body: CustodyIn, actor
         if (child["custody_pattern"], child["even_weeks_family_id"]) == (body.pattern, even):
             raise ValidationFailed(SAME_CUSTODY)
         await conn.execute(SET_HOUSEHOLDS, child_id, child["family_id"], body.pattern, even)
-        details: dict[str, Any] = {
-            "old": {"pattern": child["custody_pattern"],
-                    "even_weeks_family_id": _str(child["even_weeks_family_id"])},
-            "new": {"pattern": body.pattern, "even_weeks_family_id": _str(even)}}
+        before = CustodyIn(pattern=child["custody_pattern"],
+                           even_weeks_family_id=child["even_weeks_family_id"])
+        details: dict[str, Any] = {"old": before.model_dump(mode="json"),
+                                   "new": body.model_dump(mode="json")}
         for household in child["family_ids"]:
             await audit(conn, actor, "child.custody_changed", family_id=household,
                         target_type="child", target_id=child_id, details=details)
@@ -219,7 +219,3 @@ async def _view(conn: Conn, row: asyncpg.Record) -> ChildHouseholds:
         custody=CustodyOut(pattern=row["custody_pattern"],
                            even_weeks_family_id=row["even_weeks_family_id"]),
         history=[HouseholdLink(**dict(h)) for h in history])
-
-
-def _str(value: uuid.UUID | None) -> str | None:
-    return str(value) if value is not None else None
