@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Conn, Envelope], Awaitable[None]]
 
 ATTEMPT_HEADER = "x-attempt"
+# Pauses before declaring a consumer's queues again after a NOT_FOUND (see
+# Consumer._declare_retrying).
+DECLARE_PAUSES = (0.2, 0.5, 1.0, 2.0)
 ERROR_HEADER = "x-error"
 
 MARK_PROCESSED = """
@@ -371,11 +374,31 @@ class Consumer:
 
     async def start(self) -> None:
         self._stopping = False
-        await self.declare()
+        await self._declare_retrying()
         for sub in self.subscriptions:
             sub.consumer_tag = await sub.queues[0].consume(self._callback(sub))
         if self._purger is None:
             self._purger = asyncio.create_task(self._purge_loop(), name="processed-purge")
+
+    async def _declare_retrying(self) -> None:
+        """`declare`, again after a pause when the broker answers NOT_FOUND: replicas (the
+        workers of one part) starting together declare the same new queues at the same
+        instant, and RabbitMQ may answer one that a queue another is creating has its « home
+        node down or inaccessible », closing the channel — the whole start-up failed."""
+        for pause in (*DECLARE_PAUSES, None):
+            try:
+                await self.declare()
+                return
+            except aiormq.exceptions.ChannelNotFoundEntity as exc:
+                if pause is None:
+                    raise
+                log.warning("queue declaration refused, declared again", extra={
+                    "consumer": self.name, "error": str(exc)[:300], "retry_in": pause})
+                channel, self.channel = self.channel, None
+                if channel is not None:
+                    with contextlib.suppress(Exception):
+                        await channel.close()
+                await asyncio.sleep(pause)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Stop taking messages, let the ones in hand finish (their ack needs the channel

@@ -297,6 +297,8 @@ def run(app: web.Application, *, host: str, port: int, workers: int = 1) -> int:
                 app[WORKER] = index
                 _serve(app, host=host, port=port, reuse_port=True)
                 code = 0
+            except Exception:  # said here: os._exit below leaves no trace of why
+                log.exception("worker %d failed", index)
             finally:
                 logging.shutdown()
                 os._exit(code)

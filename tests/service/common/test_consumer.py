@@ -316,3 +316,40 @@ async def test_processed_events_are_forgotten_after_the_retention_window(
         await c.delete_queues()
     # Never more messages in hand than connections to handle them.
     assert c.prefetch == pool.get_max_size()
+
+
+class RefusedOnce(Consumer):
+    """Its first declaration is refused NOT_FOUND by the broker (as when a replica starting at
+    the same instant is creating the same queue), the channel closed."""
+
+    refused = False
+
+    async def declare(self) -> None:
+        if not self.refused:
+            self.refused = True
+            assert self.bus.connection is not None
+            self.channel = await self.bus.connection.channel()
+            await self.channel.declare_queue(f"{NAMESPACE}.absent.{uuid.uuid4().hex}",
+                                             passive=True)
+        await super().declare()
+
+
+async def test_a_consumer_whose_queue_declaration_is_refused_once_declares_again_and_starts(
+        pool: asyncpg.Pool, bus: Bus) -> None:
+    event_type = unique_type()
+    seen: list[uuid.UUID] = []
+
+    async def handler(conn: Conn, envelope: Envelope) -> None:
+        seen.append(envelope.id)
+
+    c = RefusedOnce(bus, pool, name=f"c{uuid.uuid4().hex[:8]}", retry_delays=(0.05,))
+    c.subscribe(event_type, handler)
+    await c.start()
+    try:
+        assert c.refused
+        envelope = Envelope(type=event_type, producer="kernel", data={})
+        await bus.publish(envelope)
+        await eventually(lambda: envelope.id in seen)
+    finally:
+        await c.stop()
+        await c.delete_queues()
