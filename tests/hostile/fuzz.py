@@ -2,6 +2,7 @@
 derandomized examples (CI-stable), valid and invalid data; no 5xx, answers as documented."""
 
 import copy
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,4 +124,4 @@ def _text(exc: BaseException) -> str:
     """The failure with what it wraps (Hypothesis' flaky report hides the first failure)."""
     if isinstance(exc, BaseExceptionGroup):
         return f"{exc}\n" + "\n".join(_text(inner) for inner in exc.exceptions)
-    return str(exc)
+    return "".join(traceback.format_exception_only(exc))

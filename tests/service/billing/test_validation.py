@@ -116,6 +116,10 @@ async def test_bad_input_on_every_route_is_a_french_4xx(
     (OFFLINE, {"method": "cash", "amount_cents": 100, "received_on": "hier"}),
     (OFFLINE, {"method": "cash", "amount_cents": 100, "received_on": "2030-01-01",
                "invoices": []}),
+    # The same invoice twice: a French 422, no longer a 500 (issue 13, point 7).
+    (OFFLINE, {"method": "cash", "amount_cents": 2, "received_on": "2030-01-01",
+               "invoices": [{"invoice_id": FAMILY, "amount_cents": 1},
+                            {"invoice_id": FAMILY, "amount_cents": 1}]}),
     (ONLINE, {"invoices": []}),
     (ONLINE, {"invoices": [{"invoice_id": "x"}]}),
     (ONLINE, {"invoices": [{"invoice_id": FAMILY}, {"invoice_id": FAMILY}]}),
