@@ -26,6 +26,7 @@ import asyncpg
 
 from bench.stack import Stack, queue_names, stack
 from deploy.mailsink import MailSink, read_maildir
+from gateway.waiting_room import TICKET_HEADER, Waiting
 from services.auth import repo as auth_repo
 from services.auth.passwords import Passwords
 from services.common.bus import queue_name
@@ -56,9 +57,6 @@ TEST_ENV = {
        for name, value in (("OUTBOX_POLL_SECONDS", "0.2"), ("RETRY_DELAYS", "[0.1, 0.3]"))},
 }
 READY = "/readyz"
-# The gateway's waiting room: the type of its answer, the header a client returns its ticket in.
-WAIT = "/waiting-room"
-TICKET_HEADER = "X-Waiting-Room-Ticket"
 
 
 @dataclass
@@ -130,7 +128,8 @@ class Portal:
             async with http.post(self.url("gateway", "/api/v1/reservations"), json=body,
                                  headers=headers) as resp:
                 answer = await resp.json(content_type=None)
-                if resp.status != 503 or not str(answer.get("type", "")).endswith(WAIT):
+                if resp.status != 503 or not str(answer.get("type", "")).endswith(
+                        "/" + Waiting.slug):
                     return resp.status, answer
                 self.waited += 1
                 headers = {**headers, TICKET_HEADER: answer["ticket"]}
