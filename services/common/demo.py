@@ -75,6 +75,34 @@ def history_days(month: date) -> list[date]:
             and d not in closed][:3]
 
 
+def demo_holidays(on: date) -> tuple[date, date, date]:
+    """The demo's school holidays seen from `on`: (first day, a Monday at least three weeks
+    ahead; last day, the Friday of the following week; the first open Tuesday, where the demo
+    leaves one place)."""
+    start = on + timedelta(days=21)
+    start += timedelta(days=(7 - start.weekday()) % 7)
+    closed = holidays.country_holidays("FR", years=[start.year, start.year + 1])
+    tuesday = start + timedelta(days=1)
+    while tuesday in closed:
+        tuesday += timedelta(days=7)
+    return start, start + timedelta(days=11), tuesday
+
+
+def hugo_even_weeks_household(on: date) -> uuid.UUID:
+    """Hugo lives alternate weeks with each household; the Martin family has the week of the
+    holidays' nearly full Tuesday (the demo's walk-through books it), Lodève the other one —
+    so the demo tells the same story whatever the day the seeds run."""
+    _, _, tuesday = demo_holidays(on)
+    return DEMO_FAMILY_ID if tuesday.isocalendar().week % 2 == 0 else DEMO_FAMILY2_ID
+
+
+def hugo_household(day: date, *, seeded_on: date) -> uuid.UUID:
+    """The household that has Hugo on `day` (the seeds having run on `seeded_on`)."""
+    even = hugo_even_weeks_household(seeded_on)
+    odd = DEMO_FAMILY2_ID if even == DEMO_FAMILY_ID else DEMO_FAMILY_ID
+    return even if day.isocalendar().week % 2 == 0 else odd
+
+
 def history_reservation_id(month: date) -> uuid.UUID:
     return uuid.uuid5(DEMO_HISTORY_IDS, f"reservation:{month}")
 

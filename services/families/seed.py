@@ -14,6 +14,7 @@ from services.common.demo import (
     DEMO_PARENT2_EMAIL,
     DEMO_PARENT_EMAIL,
     born,
+    hugo_even_weeks_household,
 )
 from services.families import households, repo, service
 from services.families.fields import today
@@ -110,9 +111,11 @@ async def seed_demo(pool: asyncpg.Pool) -> bool:
                                         child_id=DEMO_CHILD_HUGO_ID,
                                         reason="Démo : résidence alternée de Hugo",
                                         actor=SEED)
-            # Even ISO weeks with his mother (the Martin family), odd ones in Lodève.
+            # Alternate weeks: the demo's holidays have one week in each household.
             await households.set_custody(conn, child_id=DEMO_CHILD_HUGO_ID, actor=SEED,
-                                         body=CustodyIn(pattern="alternate_weeks",
-                                                        even_weeks_family_id=DEMO_FAMILY_ID))
+                                         body=CustodyIn(
+                                             pattern="alternate_weeks",
+                                             even_weeks_family_id=hugo_even_weeks_household(
+                                                 today())))
             created = True
     return created

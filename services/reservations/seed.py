@@ -41,6 +41,7 @@ from services.common.demo import (
     DEMO_UNIT_PERI_MEAL_ID,
     DEMO_UNIT_PERI_MORNING_ID,
     demo_birth_dates,
+    demo_holidays,
     history_days,
     history_line_id,
     history_month,
@@ -55,7 +56,7 @@ from services.reservations.catalogue.schemas import (
     UnitIn,
 )
 from services.reservations.households import repo as households
-from services.reservations.rules import is_public_holiday, under_six
+from services.reservations.rules import under_six
 from services.reservations.submissions import repo as submissions
 from services.reservations.waitlist import repo as places
 from services.reservations.waitlist.service import Deltas, move
@@ -94,12 +95,7 @@ class DemoDates:
         after = on.replace(day=1)
         for _ in range(4):
             after = (after + timedelta(days=32)).replace(day=1)
-        start = on + timedelta(days=21)
-        start += timedelta(days=(7 - start.weekday()) % 7)
-        end = start + timedelta(days=11)
-        tuesday = start + timedelta(days=1)
-        while is_public_holiday(tuesday):
-            tuesday += timedelta(days=7)
+        start, end, tuesday = demo_holidays(on)
         return cls(history_month=month, term_start=month, term_end=after - timedelta(days=1),
                    holidays_start=start, holidays_end=end, nearly_full=tuesday)
 

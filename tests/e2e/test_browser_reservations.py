@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import BrowserContext, Locator, expect
 
 from services.common.dates import today
-from services.common.demo import DEMO_PARENT_EMAIL, DEMO_PASSWORD
+from services.common.demo import DEMO_FAMILY_ID, DEMO_PARENT_EMAIL, DEMO_PASSWORD, hugo_household
 from services.reservations.rules import is_public_holiday
 from services.reservations.seed import DemoDates
 from tests.e2e.conftest import PHONE, Visit, open_visit
@@ -198,10 +198,12 @@ async def test_the_demo_parent_books_both_children_then_cancels_a_day(
 
 
 def term_day(dates: DemoDates) -> date:
-    """A périscolaire day a week ahead or more (automatic), outside the holidays."""
+    """A périscolaire day a week ahead or more (automatic), outside the holidays, in a week
+    Hugo spends with the Martin family (alternate weeks with the Lodève household)."""
     day = today() + timedelta(days=7)
     while (day.isoweekday() not in (1, 2, 4, 5) or is_public_holiday(day)
-           or dates.holidays_start <= day <= dates.holidays_end):
+           or dates.holidays_start <= day <= dates.holidays_end
+           or hugo_household(day, seeded_on=today()) != DEMO_FAMILY_ID):
         day += timedelta(days=1)
     return day
 

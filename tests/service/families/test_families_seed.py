@@ -13,6 +13,7 @@ from services.common.demo import (
     DEMO_FAMILY_ID,
     DEMO_PARENT2_EMAIL,
     DEMO_PARENT_EMAIL,
+    hugo_even_weeks_household,
 )
 from services.families.fields import today
 from services.families.seed import seed_demo
@@ -69,7 +70,7 @@ async def test_the_demo_second_household_shares_hugo_in_alternate_weeks(
     assert [h["family_id"] for h in view["households"]] == [str(DEMO_FAMILY_ID),
                                                             str(DEMO_FAMILY2_ID)]
     assert view["custody"] == {"pattern": "alternate_weeks",
-                               "even_weeks_family_id": str(DEMO_FAMILY_ID)}
+                               "even_weeks_family_id": str(hugo_even_weeks_household(today()))}
     linked = await events.wait_for("families.child_linked", child_id=DEMO_CHILD_HUGO_ID)
     assert linked.data["family_ids"] == [str(DEMO_FAMILY2_ID), str(DEMO_FAMILY_ID)]
 
