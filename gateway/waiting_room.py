@@ -142,6 +142,12 @@ class Room:
             floats[_LAST_CALL] = now
         return held
 
+    def retry_after(self, verdict: Verdict) -> int:
+        """When a waiting parent should ask again: the usual interval, but sooner as their turn
+        nears (half their estimate, at least 1 s) — a place called is held for its parent
+        until they come back, so a slow return at the head of the line leaves it idle."""
+        return max(1, min(self.refresh_seconds, math.ceil(verdict.estimate / 2)))
+
     def _waiting(self, ticket: int) -> Verdict:
         position = ticket - self._int[_SERVING] + 1
         interval = self._float[_INTERVAL] or self.refresh_seconds / self.capacity
@@ -277,7 +283,7 @@ def _return_to(request: web.Request) -> str:
 def _waiting_answer(request: web.Request, room: Room, verdict: Verdict) -> web.Response:
     ticket = signed(request, "waiting-ticket", f"{room.id}:{verdict.ticket}")
     set_cookie(request, TICKET_COOKIE, ticket)
-    refresh = room.refresh_seconds
+    refresh = room.retry_after(verdict)
     if is_json_path(request.path):
         return Waiting(
             "Beaucoup de familles se connectent en même temps : vous êtes dans la file "

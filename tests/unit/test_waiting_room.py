@@ -1,6 +1,6 @@
 """The waiting room's bookkeeping (gateway.waiting_room.Room), its clock given by the test."""
 
-from gateway.waiting_room import Room
+from gateway.waiting_room import Room, Verdict
 
 
 def test_a_freed_place_goes_to_the_first_ticket_still_waiting() -> None:
@@ -46,3 +46,10 @@ def test_the_estimate_follows_the_pace_of_the_calls() -> None:
         assert room.enter(ticket, 10.0 * (step + 1)).admitted
     last = room.enter(tickets[-1], 21.0)
     assert last.position == 2 and last.estimate == 20.0  # a call every 10 s
+
+
+def test_the_head_of_the_line_is_asked_back_sooner_than_the_tail() -> None:
+    room = Room(capacity=1, refresh_seconds=5)
+    assert room.retry_after(Verdict(False, 7, 1, 0.4)) == 1  # next: within a second
+    assert room.retry_after(Verdict(False, 8, 2, 4.2)) == 3  # half its estimate
+    assert room.retry_after(Verdict(False, 900, 894, 380.0)) == 5  # never past the interval
