@@ -76,7 +76,7 @@ class Room:
     passes while nobody waits and the heavy requests in flight stay under `capacity`;
     otherwise they take the next ticket. Each place that frees calls the next ticket still
     alive (its holder asked within `stale_after`) and holds the place for it until it comes
-    back (at most `call_grace`); a ticket called once always passes."""
+    back (at most `call_grace`, 3 s); a ticket called once always passes."""
 
     def __init__(self, *, capacity: int, refresh_seconds: int) -> None:
         # Tickets of another run (or another replica) are not ours: they start again.
@@ -84,7 +84,10 @@ class Room:
         self.capacity = capacity
         self.refresh_seconds = refresh_seconds
         self.stale_after = 3.0 * refresh_seconds + 10.0
-        self.call_grace = 2.0 * refresh_seconds + 5.0
+        # A called parent is asked back within a second (`retry_after`): their place is held
+        # a little longer than that, then goes on (they still pass when they come back), so
+        # that a place never idles for long on opening day.
+        self.call_grace = 3.0
         self._lock = multiprocessing.get_context("fork").Lock()
         ints, floats = _INTS + 2 * SLOTS, _FLOATS + 2 * SLOTS
         self._memory = mmap.mmap(-1, 8 * (ints + floats))  # MAP_SHARED: seen by forked workers
