@@ -64,3 +64,30 @@ async def test_an_hs256_token_using_the_public_key_as_secret_is_refused() -> Non
 async def test_static_keys_ignore_unknown_ids() -> None:
     assert await StaticKeys({"keys": []}).get("nope") is None
     assert isinstance(VERIFIER, TokenVerifier)
+
+
+async def test_a_token_verified_once_is_not_checked_again_until_it_expires(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = SIGNER.verifier()
+    token = SIGNER.issue(role="parent", ttl=600)
+    first = await verifier.verify(token)
+    decoded: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("again"))
+    assert await verifier.verify(token) == first
+    assert decoded == []
+
+
+async def test_a_remembered_token_is_refused_once_expired_or_its_key_withdrawn(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = SIGNER.verifier()
+    short, other = SIGNER.issue(role="parent", ttl=2), SIGNER.issue(role="staff", ttl=600)
+    await verifier.verify(short)
+    await verifier.verify(other)
+    later = time.time() + 2 + verifier.leeway + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(Unauthorized):
+        await verifier.verify(short)
+    assert isinstance(verifier.keys, StaticKeys)
+    verifier.keys.keys.clear()  # auth withdrew the key from its JWKS
+    with pytest.raises(Unauthorized):
+        await verifier.verify(other)
