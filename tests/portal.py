@@ -34,15 +34,13 @@ from services.common.dates import today
 from services.common.db import Conn, create_pool
 from services.common.events.reservations import ReservationSubmitted
 from services.common.settings import ServiceSettings
-from services.reservations.catalogue import service as catalogue
-from services.reservations.catalogue.schemas import EstablishmentIn, PeriodIn, UnitIn
 from services.reservations.households import service as households
 from services.reservations.rules import is_public_holiday
+from services.reservations.scale import open_period
 from tests.service.auth.conftest import SIGNING_KEY
 from tests.support import AMQP_URL, NAMESPACE, PG_DSN, RUN, eventually, free_port
 
 PASSWORD = "une phrase de passe pour la charge"
-ACTOR = catalogue.Actor(sub="tests-load", role="system")
 UNITS = [("MATIN", "Matin"), ("APREM", "Après-midi")]
 # The parts a parent's booking goes through, and the notifier that mails its recap.
 PARTS = {"auth": 1, "reservations": 2, "notifier": 1, "gateway": 1}
@@ -276,30 +274,13 @@ async def seed_period(portal: Portal, conn: Conn, *, days: int,
                       capacity: int) -> None:
     """A leisure centre, two units, a period of `days` open days (from in three weeks, so
     every booking is decided at once) with `capacity` places per unit and day."""
-    establishment_id = uuid.uuid4()
-    await catalogue.create_establishment(conn, body=EstablishmentIn.model_validate({
-        "name": f"Accueil de loisirs de la ruée {establishment_id.hex[:6]}",
-        "kind": "accueil_de_loisirs"}), actor=ACTOR, establishment_id=establishment_id)
-    for position, (code, label) in enumerate(UNITS, start=1):
-        unit_id = uuid.uuid4()
-        await catalogue.create_unit(conn, establishment_id=establishment_id, actor=ACTOR,
-                                    unit_id=unit_id, body=UnitIn.model_validate({
-                                        "code": code, "label": label, "position": position,
-                                        "excludes": []}))
-        portal.units.append(unit_id)
     portal.days = open_days(today() + timedelta(days=21), days)
     portal.capacity = capacity
     now = datetime.now(UTC)
-    await catalogue.create_period(conn, body=PeriodIn.model_validate({
-        "establishment_id": establishment_id, "name": "Vacances de la ruée",
-        "start_date": portal.days[0].isoformat(), "end_date": portal.days[-1].isoformat(),
-        "weekdays": [1, 2, 3, 4, 5], "closures": [],
-        "units": [{"unit_id": u, "capacity": capacity} for u in portal.units],
-        "eligibility": {"min_age": 3, "max_age": 12},
-        "window": {"opens_at": (now - timedelta(days=1)).isoformat(),
-                   "closes_at": (now + timedelta(days=30)).isoformat()},
-        "rules": {"auto_days": 7, "request_days": 2, "day_count": "calendar"},
-    }), actor=ACTOR, period_id=portal.period_id, now=now)
+    portal.period_id, portal.units = await open_period(
+        conn, name="Vacances de la ruée", units=UNITS, capacity=capacity, start=portal.days[0],
+        end=portal.days[-1], opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),
+        now=now)
 
 
 async def seed_parents(portal: Portal, count: int) -> None:

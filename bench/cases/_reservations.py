@@ -28,10 +28,9 @@ from services.auth.passwords import Passwords
 from services.auth.settings import Settings as AuthSettings
 from services.common.dates import today
 from services.common.db import Conn, create_pool
-from services.reservations.catalogue import service as catalogue
-from services.reservations.catalogue.schemas import EstablishmentIn, PeriodIn, UnitIn
 from services.reservations.households import service as households
 from services.reservations.rules import is_public_holiday
+from services.reservations.scale import open_period
 from services.reservations.settings import Settings as ReservationsSettings
 
 PARENTS = int(os.environ.get("BENCH_PARENTS", "50"))
@@ -45,7 +44,6 @@ PASSWORD = "une phrase de passe de banc d'essai"  # noqa: S105 - a bench's
 UNITS = [("MATIN", "Matin"), ("REPAS", "Repas"), ("APREM", "Après-midi"), ("SOIR", "Soir")]
 PERIOD_DAYS = 360
 PLACES = 1000  # per unit and day: more than every child of the bench
-ACTOR = catalogue.Actor(sub="bench", role="system")
 
 
 @dataclass
@@ -88,33 +86,12 @@ def open_days(start: date, end: date) -> list[date]:
 
 async def seed_catalogue(conn: Conn) -> tuple[uuid.UUID, list[uuid.UUID], date,
                                                             date]:
-    establishment_id = uuid.uuid4()
-    await catalogue.create_establishment(
-        conn, body=EstablishmentIn.model_validate({"name": "Accueil de loisirs du banc",
-                                                   "kind": "accueil_de_loisirs"}),
-        actor=ACTOR, establishment_id=establishment_id)
-    units = []
-    for position, (code, label) in enumerate(UNITS, start=1):
-        unit_id = uuid.uuid4()
-        await catalogue.create_unit(conn, establishment_id=establishment_id, actor=ACTOR,
-                                    unit_id=unit_id, body=UnitIn.model_validate({
-                                        "code": code, "label": label, "position": position,
-                                        "excludes": []}))
-        units.append(unit_id)
     now = datetime.now(UTC)
     start = today() + timedelta(days=14)
     end = start + timedelta(days=PERIOD_DAYS)
-    period_id = uuid.uuid4()
-    await catalogue.create_period(conn, body=PeriodIn.model_validate({
-        "establishment_id": establishment_id, "name": "Année du banc",
-        "start_date": start.isoformat(), "end_date": end.isoformat(),
-        "weekdays": [1, 2, 3, 4, 5], "closures": [],
-        "units": [{"unit_id": u, "capacity": PLACES} for u in units],
-        "eligibility": {"min_age": 3, "max_age": 12},
-        "window": {"opens_at": (now - timedelta(days=1)).isoformat(),
-                   "closes_at": (now + timedelta(days=60)).isoformat()},
-        "rules": {"auto_days": 7, "request_days": 2, "day_count": "calendar"},
-    }), actor=ACTOR, period_id=period_id, now=now)
+    period_id, units = await open_period(
+        conn, name="Année du banc", units=UNITS, capacity=PLACES, start=start, end=end,
+        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=60), now=now)
     return period_id, units, start, end
 
 

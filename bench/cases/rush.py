@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench.cases._reservations import ACTOR, CORES, PASSWORD, Parent, log_in, open_days
+from bench.cases._reservations import CORES, PASSWORD, Parent, log_in, open_days
 from bench.common import Run, percentile
 from bench.stack import Stack, stack
 from gateway.settings import Settings as GatewaySettings
@@ -39,8 +39,7 @@ from services.auth.passwords import Passwords
 from services.auth.settings import Settings as AuthSettings
 from services.common.dates import today
 from services.common.db import init_connection
-from services.reservations.catalogue import service as catalogue
-from services.reservations.catalogue.schemas import EstablishmentIn, PeriodIn, UnitIn
+from services.reservations.scale import open_period
 
 SIZES = [int(n) for n in os.environ.get("BENCH_RUSH_SIZES", "1000,2500,5000").split(",")]
 RUSH_SECONDS = float(os.environ.get("BENCH_RUSH_SECONDS", "60"))
@@ -95,36 +94,16 @@ async def seed(parts: Stack, size: int) -> tuple[list[Parent], uuid.UUID, list[d
     conn = await asyncpg.connect(parts.database_dsn("reservations"))
     await init_connection(conn)
     try:
-        establishment_id = uuid.uuid4()
-        await catalogue.create_establishment(conn, body=EstablishmentIn.model_validate(
-            {"name": "Accueil de loisirs de l'été", "kind": "accueil_de_loisirs"}),
-            actor=ACTOR, establishment_id=establishment_id)
-        units = []
-        for position, (code, label) in enumerate((("MATIN", "Matin"),
-                                                  ("APREM", "Après-midi")), start=1):
-            unit_id = uuid.uuid4()
-            await catalogue.create_unit(conn, establishment_id=establishment_id, actor=ACTOR,
-                                        unit_id=unit_id, body=UnitIn.model_validate({
-                                            "code": code, "label": label,
-                                            "position": position, "excludes": []}))
-            units.append(unit_id)
         start = today() + timedelta(days=21)
         days = open_days(start, start + timedelta(days=40))[:OPEN_DAYS]
         places = period_demand(size)
         now = datetime.now(UTC)
         # The window opens once every parent is logged in: created in the future, opened by
         # the bench when the rush starts (the service reads the period at each request).
-        period_id = uuid.uuid4()
-        await catalogue.create_period(conn, body=PeriodIn.model_validate({
-            "establishment_id": establishment_id, "name": "Été du banc",
-            "start_date": days[0].isoformat(), "end_date": days[-1].isoformat(),
-            "weekdays": [1, 2, 3, 4, 5], "closures": [],
-            "units": [{"unit_id": u, "capacity": places} for u in units],
-            "eligibility": {"min_age": 3, "max_age": 12},
-            "window": {"opens_at": (now + timedelta(days=1)).isoformat(),
-                       "closes_at": (now + timedelta(days=20)).isoformat()},
-            "rules": {"auto_days": 7, "request_days": 2, "day_count": "calendar"},
-        }), actor=ACTOR, period_id=period_id, now=now)
+        period_id, units = await open_period(
+            conn, name="Été du banc", units=[("MATIN", "Matin"), ("APREM", "Après-midi")],
+            capacity=places, start=days[0], end=days[-1], opens_at=now + timedelta(days=1),
+            closes_at=now + timedelta(days=20), now=now)
         parents, family_rows, child_rows, member_rows = [], [], [], []
         for i in range(size):
             family_id, child_id = uuid.uuid4(), uuid.uuid4()

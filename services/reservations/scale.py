@@ -12,7 +12,7 @@ no cell is ever over its places.
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.common.dates import today
 from services.common.db import Conn
@@ -40,33 +40,45 @@ class Seeded:
     seconds: float
 
 
-async def scale_period(conn: Conn) -> uuid.UUID:
-    """A leisure centre of its own, four units and a school year of weekdays open to booking."""
+async def open_period(conn: Conn, *, name: str, units: list[tuple[str, str]], capacity: int,
+                      start: date, end: date, opens_at: datetime, closes_at: datetime,
+                      now: datetime) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A leisure centre of its own with `units` (code, label), and a period of weekdays from
+    `start` to `end`, `capacity` places per unit and day, booked from `opens_at`; written with
+    the catalogue's own use cases (the scale fixture, the benchmarks). (period id, unit ids)"""
     establishment_id = uuid.uuid4()
     await catalogue.create_establishment(conn, body=EstablishmentIn.model_validate({
-        "name": f"Accueil de loisirs (test de charge {establishment_id.hex[:6]})",
+        "name": f"Accueil de loisirs « {name} » {establishment_id.hex[:6]}",
         "kind": "accueil_de_loisirs"}), actor=ACTOR, establishment_id=establishment_id)
-    units = []
-    for position, (code, label) in enumerate(UNITS, start=1):
+    unit_ids = []
+    for position, (code, label) in enumerate(units, start=1):
         unit_id = uuid.uuid4()
         await catalogue.create_unit(conn, establishment_id=establishment_id, actor=ACTOR,
                                     unit_id=unit_id, body=UnitIn.model_validate({
                                         "code": code, "label": label, "position": position,
                                         "excludes": []}))
-        units.append(unit_id)
-    now = datetime.now(UTC)
-    start = today() + timedelta(days=14)
+        unit_ids.append(unit_id)
     period_id = uuid.uuid4()
     await catalogue.create_period(conn, body=PeriodIn.model_validate({
-        "establishment_id": establishment_id, "name": "Année de test de charge",
-        "start_date": start.isoformat(), "end_date": (start + timedelta(days=300)).isoformat(),
+        "establishment_id": establishment_id, "name": name,
+        "start_date": start.isoformat(), "end_date": end.isoformat(),
         "weekdays": [1, 2, 3, 4, 5], "closures": [],
-        "units": [{"unit_id": u, "capacity": 1} for u in units],
+        "units": [{"unit_id": u, "capacity": capacity} for u in unit_ids],
         "eligibility": {"min_age": 3, "max_age": 12},
-        "window": {"opens_at": (now - timedelta(days=1)).isoformat(),
-                   "closes_at": (now + timedelta(days=60)).isoformat()},
+        "window": {"opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat()},
         "rules": {"auto_days": 7, "request_days": 2, "day_count": "calendar"},
     }), actor=ACTOR, period_id=period_id, now=now)
+    return period_id, unit_ids
+
+
+async def scale_period(conn: Conn) -> uuid.UUID:
+    """Four units and a school year of weekdays open to booking."""
+    now = datetime.now(UTC)
+    start = today() + timedelta(days=14)
+    period_id, _ = await open_period(
+        conn, name="Année de test de charge", units=UNITS, capacity=1, start=start,
+        end=start + timedelta(days=300), opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=60), now=now)
     return period_id
 
 
